@@ -1,0 +1,1 @@
+"""ACD: agents, their states, and queue membership driven over AMI."""

@@ -1,0 +1,1 @@
+"""hotline: an open-source call center built on Asterisk and Python."""

@@ -1,0 +1,1 @@
+"""Recordings: the files MixMonitor writes and their metadata."""
