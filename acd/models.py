@@ -23,9 +23,7 @@ class Agent(Base):
     name: Mapped[str] = mapped_column(String(120))
     password_hash: Mapped[str] = mapped_column(String(200))  # desk login
     sip_password: Mapped[str] = mapped_column(String(64))  # phone registration (rendered into pjsip.conf)
-    state: Mapped[AgentState] = mapped_column(
-        Enum(AgentState, name="agent_state"), default=AgentState.logged_out
-    )
+    state: Mapped[AgentState] = mapped_column(Enum(AgentState, name="agent_state"), default=AgentState.logged_out)
     pause_reason: Mapped[str | None] = mapped_column(String(64))
     state_since: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 

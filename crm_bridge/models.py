@@ -54,9 +54,7 @@ class Ticket(Base):
     kind: Mapped[str] = mapped_column(String(32))
     subject: Mapped[str] = mapped_column(Text)
     waybill: Mapped[str | None] = mapped_column(String(32))
-    status: Mapped[TicketStatus] = mapped_column(
-        Enum(TicketStatus, name="ticket_status"), default=TicketStatus.open
-    )
+    status: Mapped[TicketStatus] = mapped_column(Enum(TicketStatus, name="ticket_status"), default=TicketStatus.open)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
     customer: Mapped[Customer] = relationship(back_populates="tickets")

@@ -26,7 +26,11 @@ class Base(DeclarativeBase):
 class Database:
     def __init__(self, url: str) -> None:
         self.engine: AsyncEngine = create_async_engine(
-            url, pool_size=5, max_overflow=5, pool_pre_ping=True, pool_timeout=5,
+            url,
+            pool_size=5,
+            max_overflow=5,
+            pool_pre_ping=True,
+            pool_timeout=5,
             connect_args={"timeout": 5, "command_timeout": 10},
         )
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)

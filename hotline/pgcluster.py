@@ -78,8 +78,21 @@ class LocalCluster:
             shutil.chown(self.base, "postgres", "postgres")
             shutil.chown(self.sockdir, "postgres", "postgres")
         log.info("initialising PostgreSQL cluster", data=str(self.data))
-        self._run([pg_bin("initdb"), "-D", str(self.data), "-A", "trust", "-U", "hotline", "-E", "UTF8",
-                   "--no-instructions", "--locale=C.UTF-8"])
+        self._run(
+            [
+                pg_bin("initdb"),
+                "-D",
+                str(self.data),
+                "-A",
+                "trust",
+                "-U",
+                "hotline",
+                "-E",
+                "UTF8",
+                "--no-instructions",
+                "--locale=C.UTF-8",
+            ]
+        )
 
     def is_running(self) -> bool:
         r = self._run([pg_bin("pg_ctl"), "-D", str(self.data), "status"], check=False)
@@ -93,8 +106,9 @@ class LocalCluster:
         if self.throwaway:  # test clusters: durability is not worth the fsyncs
             opts += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
         log.info("starting PostgreSQL", port=self.port)
-        self._run([pg_bin("pg_ctl"), "-D", str(self.data), "-l", str(self.logfile), "-o", opts, "-w",
-                   "-t", "30", "start"])
+        self._run(
+            [pg_bin("pg_ctl"), "-D", str(self.data), "-l", str(self.logfile), "-o", opts, "-w", "-t", "30", "start"]
+        )
 
     def stop(self) -> None:
         if (self.data / "PG_VERSION").exists() and self.is_running():
@@ -107,8 +121,7 @@ class LocalCluster:
     async def ensure_database(self, name: str = "hotline") -> None:
         import asyncpg
 
-        conn = await asyncpg.connect(host=self.host, port=self.port, user="hotline", database="postgres",
-                                     timeout=10)
+        conn = await asyncpg.connect(host=self.host, port=self.port, user="hotline", database="postgres", timeout=10)
         try:
             exists = await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name)
             if not exists:

@@ -1,0 +1,51 @@
+"""Customer look-ups for the IVR and the desk."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload, with_loader_criteria
+
+from crm_bridge.models import OPEN_STATUSES, Customer, Ticket
+from crm_bridge.phones import normalise
+from crm_bridge.schemas import CustomerCard, TicketSummary
+from hotline.db import Database
+
+
+class CustomerDirectory:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def card_by_phone(self, number: str | None) -> CustomerCard | None:
+        phone = normalise(number)
+        if phone is None:
+            return None
+        return await self._card(Customer.phone == phone)
+
+    async def card_by_id(self, customer_id: int) -> CustomerCard | None:
+        return await self._card(Customer.id == customer_id)
+
+    async def _card(self, where) -> CustomerCard | None:  # type: ignore[no-untyped-def]
+        stmt = (
+            select(Customer)
+            .where(where)
+            .options(
+                selectinload(Customer.tickets),
+                with_loader_criteria(Ticket, Ticket.status.in_(OPEN_STATUSES)),
+            )
+        )
+        async with self.db.session() as s:
+            customer = (await s.execute(stmt)).scalar_one_or_none()
+            if customer is None:
+                return None
+            return CustomerCard(
+                id=customer.id,
+                name=customer.name,
+                phone=customer.phone,
+                tier=customer.tier.value,
+                company=customer.company,
+                city=customer.city,
+                open_tickets=[
+                    TicketSummary(id=t.id, kind=t.kind, subject=t.subject, waybill=t.waybill, status=t.status.value)
+                    for t in sorted(customer.tickets, key=lambda t: t.id)
+                ],
+            )

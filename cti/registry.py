@@ -1,0 +1,160 @@
+"""Live calls, kept from AMI and IVR events; publishes ``cti.screen_pop`` and ``call.ended``.
+
+Handlers are named after the events they take. They are synchronous and cheap, so the pop for
+AgentCalled leaves within the same event-loop turn: the customer card was fetched during the IVR,
+and is only looked up here when the controller missed the IVR (it restarted mid-call).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from crm_bridge.service import CustomerDirectory
+from cti.calls import Call, extension_of, now
+from cti.screenpop import build_pop
+from hotline.bus import EventBus
+from hotline.logs import bind_call, get_logger
+
+log = get_logger(__name__)
+
+FINALISE_DELAY = 0.5  # let the queue's closing events (AgentComplete) arrive after the caller's Hangup
+
+
+def _float(v: Any) -> float | None:
+    try:
+        return float(v)
+    except (TypeError, ValueError):
+        return None
+
+
+class CallRegistry:
+    def __init__(self, bus: EventBus, customers: CustomerDirectory, lookup_timeout: float = 0.5) -> None:
+        self.bus = bus
+        self.customers = customers
+        self.lookup_timeout = lookup_timeout
+        self.calls: dict[str, Call] = {}
+        self.pops_sent = 0
+
+    def subscribe(self) -> None:
+        for name in ("ivr.started", "ivr.done"):
+            self.bus.subscribe(name, getattr(self, "on_" + name.replace(".", "_")))
+        for event in (
+            "QueueCallerJoin",
+            "AgentCalled",
+            "AgentConnect",
+            "AgentComplete",
+            "AgentRingNoAnswer",
+            "QueueCallerAbandon",
+            "UserEvent",
+            "Hangup",
+        ):
+            self.bus.subscribe(f"ami.{event}", getattr(self, f"on_{event}"))
+
+    def _get(self, uniqueid: str | None, caller: str | None = None, create: bool = False) -> Call | None:
+        if not uniqueid:
+            return None
+        call = self.calls.get(uniqueid)
+        if call is None and create:
+            call = self.calls[uniqueid] = Call(uniqueid=uniqueid, caller=caller)
+        return call
+
+    # IVR facts
+    def on_ivr_started(self, _: str, e: dict[str, Any]) -> None:
+        call = self._get(e["uniqueid"], e.get("caller"), create=True)
+        assert call is not None
+        call.channel = e.get("channel")
+        call.customer = e.get("customer")
+        call.lookup_failed = bool(e.get("lookup_failed"))
+
+    def on_ivr_done(self, _: str, e: dict[str, Any]) -> None:
+        call = self._get(e["uniqueid"])
+        if call:
+            call.ivr_path, call.intent = e.get("path"), e.get("intent")
+            call.queue, call.priority = e.get("queue") or call.queue, int(e.get("priority") or 0)
+
+    # queue events (app_queue)
+    def on_QueueCallerJoin(self, _: str, e: dict[str, Any]) -> None:
+        call = self._get(e.get("Uniqueid"), e.get("CallerIDNum"), create=True)
+        assert call is not None
+        call.queue = e.get("Queue") or call.queue
+        call.queued_at = now()
+
+    async def on_AgentCalled(self, _: str, e: dict[str, Any]) -> None:
+        agent = extension_of(e.get("Interface"))
+        call = self._get(e.get("Uniqueid"), e.get("CallerIDNum"), create=True)
+        if call is None or agent is None:
+            return
+        with bind_call(call.uniqueid):
+            call.ringing_agent = agent
+            if call.customer is None and not call.lookup_failed and call.ivr_path is None:
+                # the controller did not see this call's IVR: look the caller up now, briefly
+                try:
+                    async with asyncio.timeout(self.lookup_timeout):
+                        call.customer = await self.customers.card_by_phone(call.caller)
+                except Exception as exc:
+                    call.lookup_failed = True
+                    log.warning("late customer look-up failed", error=repr(exc))
+            self.pops_sent += 1
+            self.bus.publish("cti.screen_pop", {"agent": agent, "pop": build_pop(call, agent)})
+            log.info("screen-pop", agent=agent, customer=call.customer.id if call.customer else None)
+
+    def on_AgentRingNoAnswer(self, _: str, e: dict[str, Any]) -> None:
+        call = self._get(e.get("Uniqueid"))
+        agent = extension_of(e.get("Interface"))
+        if call and agent:
+            self.bus.publish("cti.pop_cancelled", {"agent": agent, "call_id": call.uniqueid, "reason": "no_answer"})
+
+    def on_AgentConnect(self, _: str, e: dict[str, Any]) -> None:
+        call = self._get(e.get("Uniqueid"), e.get("CallerIDNum"), create=True)
+        assert call is not None
+        call.agent = extension_of(e.get("Interface"))
+        call.answered_at = now()
+        call.wait_seconds = _float(e.get("HoldTime"))
+        with bind_call(call.uniqueid):
+            log.info("agent connected", agent=call.agent, wait=call.wait_seconds)
+        self.bus.publish("cti.call_answered", {"agent": call.agent, "call_id": call.uniqueid})
+
+    def on_AgentComplete(self, _: str, e: dict[str, Any]) -> None:
+        call = self._get(e.get("Uniqueid"))
+        if call:
+            call.talk_seconds = _float(e.get("TalkTime"))
+            call.wait_seconds = _float(e.get("HoldTime")) if call.wait_seconds is None else call.wait_seconds
+            call.agent = call.agent or extension_of(e.get("Interface"))
+
+    def on_QueueCallerAbandon(self, _: str, e: dict[str, Any]) -> None:
+        call = self._get(e.get("Uniqueid"))
+        if call:
+            call.outcome = "abandoned"
+            call.wait_seconds = _float(e.get("HoldTime"))
+            if call.ringing_agent:
+                self.bus.publish(
+                    "cti.pop_cancelled", {"agent": call.ringing_agent, "call_id": call.uniqueid, "reason": "abandoned"}
+                )
+
+    def on_UserEvent(self, _: str, e: dict[str, Any]) -> None:
+        if e.get("UserEvent") == "HotlineOutcome":
+            call = self._get(e.get("Uniqueid"), e.get("CallerIDNum"), create=True)
+            if call:
+                call.outcome = e.get("Outcome") or call.outcome
+
+    def on_Hangup(self, _: str, e: dict[str, Any]) -> None:
+        call = self._get(e.get("Uniqueid"))
+        if call is None or call.ended_at is not None:
+            return
+        call.ended_at = now()
+        asyncio.get_running_loop().call_later(FINALISE_DELAY, self._finalise, call.uniqueid)
+
+    def _finalise(self, uniqueid: str) -> None:
+        call = self.calls.pop(uniqueid, None)
+        if call is None:
+            return
+        with bind_call(uniqueid):
+            log.info(
+                "call ended",
+                outcome=call.final_outcome(),
+                agent=call.agent,
+                wait=call.wait_seconds,
+                talk=call.talk_seconds,
+            )
+        self.bus.publish("call.ended", {"call": call})

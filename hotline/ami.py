@@ -1,0 +1,116 @@
+"""The AMI connection: panoramisk's Manager, with reconnect, a clear connected/authenticated state,
+typed errors for actions, and every event forwarded to the bus as ``ami.<Event>``.
+
+On each successful login the bus gets ``ami.connected``: that is the moment to sync state
+(re-add queue members, read queue status), so a restarted Asterisk or controller converges.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from panoramisk import Manager
+from panoramisk.message import Message
+
+from hotline.bus import EventBus
+from hotline.logs import get_logger
+
+log = get_logger(__name__)
+
+
+class AmiUnavailable(RuntimeError):
+    """No authenticated AMI session right now."""
+
+
+class AmiActionError(RuntimeError):
+    def __init__(self, action: str, message: str) -> None:
+        super().__init__(f"{action}: {message}")
+        self.action = action
+        self.message = message
+
+
+class AmiClient:
+    def __init__(
+        self, bus: EventBus, host: str, port: int, username: str, secret: str, action_timeout: float = 5.0
+    ) -> None:
+        self.bus = bus
+        self.action_timeout = action_timeout
+        self.events_received = 0
+        self.manager = Manager(
+            host=host,
+            port=port,
+            username=username,
+            secret=secret,
+            events="on",
+            ping_delay=5,
+            ping_interval=10,
+            reconnect_timeout=1,
+            on_login=self._on_login,
+            on_disconnect=self._on_disconnect,
+            forgetable_actions=("ping", "login"),
+        )
+        self.manager.register_event("*", self._on_event)
+        self._authenticated = asyncio.Event()
+
+    @property
+    def connected(self) -> bool:
+        return self._authenticated.is_set()
+
+    async def start(self) -> None:
+        self.manager.loop = asyncio.get_running_loop()
+        self.manager.connect()
+
+    async def stop(self) -> None:
+        self._authenticated.clear()
+        self.manager.close()
+        # panoramisk schedules a reconnect when the connection drops: make sure it finds nothing to do
+        self.manager.connect = lambda *a, **k: None  # type: ignore[method-assign]
+
+    async def wait_connected(self, timeout: float) -> bool:
+        try:
+            await asyncio.wait_for(self._authenticated.wait(), timeout)
+            return True
+        except TimeoutError:
+            return False
+
+    def _on_login(self, manager: Manager) -> None:
+        log.info("AMI logged in")
+        self._authenticated.set()
+        self.bus.publish("ami.connected", {})
+
+    def _on_disconnect(self, manager: Manager, exc: Exception | None) -> None:
+        log.warning("AMI connection lost; reconnecting", error=repr(exc))
+        self._authenticated.clear()
+        self.bus.publish("ami.disconnected", {})
+
+    def _on_event(self, manager: Manager, message: Message) -> None:
+        self.events_received += 1
+        name = message.get("Event")
+        if not name:
+            return
+        self.bus.publish(f"ami.{name}", dict(message.items()))
+
+    async def action(self, name: str, as_list: bool = False, **fields: Any) -> dict[str, Any]:
+        """Send one action and return its response; raise on error, timeout or no connection.
+
+        ``as_list`` for actions answered by an event list (QueueStatus, …): the response then
+        carries the list's events under ``events``. It must be explicit: panoramisk guesses from the
+        response text otherwise, and guesses QueueAdd wrong (it would wait forever).
+        """
+        if not self.connected or self.manager.protocol is None:
+            raise AmiUnavailable(f"AMI not connected, cannot send {name}")
+        request = {"Action": name, **{k: v for k, v in fields.items() if v is not None}}
+        try:
+            response = await asyncio.wait_for(self.manager.send_action(request, as_list=as_list), self.action_timeout)
+        except TimeoutError as e:
+            raise AmiActionError(name, "no response from Asterisk") from e
+        if isinstance(response, list):  # event lists: the first message is the response
+            head = dict(response[0].items()) if response else {}
+            head["events"] = [dict(m.items()) for m in response[1:]]
+            response_dict = head
+        else:
+            response_dict = dict(response.items())
+        if str(response_dict.get("Response", "")).lower() == "error":
+            raise AmiActionError(name, str(response_dict.get("Message", "error")))
+        return response_dict

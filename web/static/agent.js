@@ -1,0 +1,128 @@
+// hotline agent desk: sign in, queue state buttons, and the screen-pop over a WebSocket.
+"use strict";
+const $ = (id) => document.getElementById(id);
+let token = sessionStorage.getItem("hotline.token");
+let socket = null;
+let retry = 0;
+
+async function api(path, options = {}) {
+  const headers = { "Content-Type": "application/json" };
+  if (token) headers.Authorization = `Bearer ${token}`;
+  const r = await fetch(path, { ...options, headers });
+  const body = await r.json().catch(() => ({}));
+  if (!r.ok) throw new Error(body.message || (body.detail && JSON.stringify(body.detail)) || r.statusText);
+  return body;
+}
+
+function showAgent(agent) {
+  $("agent-name").textContent = agent.name;
+  $("agent-ext").textContent = agent.extension;
+  const state = $("state");
+  state.textContent = agent.state.replace("_", " ");
+  state.className = `state ${agent.state}`;
+  state.dataset.state = agent.state;
+  $("pause-reason").textContent = agent.pause_reason ? `(${agent.pause_reason})` : "";
+  $("btn-available").disabled = agent.state !== "logged_out";
+  $("btn-pause").disabled = agent.state !== "available";
+  $("btn-unpause").disabled = agent.state !== "paused";
+  $("btn-logout").disabled = agent.state === "logged_out";
+}
+
+function showPop(pop) {
+  $("pop").dataset.call = pop.call_id;
+  $("pop-empty").hidden = true;
+  $("pop-body").hidden = false;
+  setCallStatus("ringing");
+  $("pop-caller").textContent = pop.caller || "withheld";
+  $("pop-intent").textContent = pop.intent || "—";
+  $("pop-queue").textContent = pop.queue || "—";
+  $("pop-path").textContent = pop.ivr_path || "—";
+  const c = pop.customer;
+  $("pop-customer").hidden = !c;
+  $("pop-unknown").hidden = !!c;
+  if (!c) return;
+  $("pop-name").textContent = c.name;
+  $("pop-tier").textContent = c.tier.replace("_", " ");
+  $("pop-tier").className = `badge ${c.tier}`;
+  $("pop-company").textContent = c.company || "";
+  $("pop-city").textContent = c.city || "";
+  const list = $("pop-tickets");
+  list.replaceChildren(...(c.open_tickets.length ? c.open_tickets : [null]).map((t) => {
+    const li = document.createElement("li");
+    li.textContent = t ? `#${t.id} ${t.kind.replace("_", " ")}: ${t.subject}${t.waybill ? " (" + t.waybill + ")" : ""}`
+                       : "none";
+    return li;
+  }));
+}
+
+function setCallStatus(status) {
+  const badge = $("pop-status");
+  badge.textContent = status;
+  badge.className = `badge ${status}`;
+}
+
+function connect() {
+  const proto = location.protocol === "https:" ? "wss" : "ws";
+  socket = new WebSocket(`${proto}://${location.host}/ws/agent?token=${encodeURIComponent(token)}`);
+  socket.onopen = () => { retry = 0; $("link").textContent = "online"; $("link").className = "badge on"; };
+  socket.onclose = (ev) => {
+    $("link").textContent = "offline"; $("link").className = "badge off";
+    if (ev.code === 4401) return signOut("Your session expired: sign in again.");
+    if (token) setTimeout(connect, Math.min(5000, 500 * 2 ** retry++));
+  };
+  socket.onmessage = (ev) => {
+    const m = JSON.parse(ev.data);
+    if (m.type === "screen_pop") showPop(m);
+    else if (m.type === "call_answered" && $("pop").dataset.call === m.call_id) setCallStatus("talking");
+    else if (m.type === "pop_cancelled" && $("pop").dataset.call === m.call_id) setCallStatus("ended");
+    else if (m.type === "agent_state") api("/api/agents/me").then(showAgent);
+  };
+}
+
+async function startDesk() {
+  try {
+    showAgent(await api("/api/agents/me"));
+  } catch (e) {
+    return signOut();
+  }
+  $("login-panel").hidden = true;
+  $("desk").hidden = false;
+  $("who").hidden = false;
+  connect();
+}
+
+function signOut(message = "") {
+  token = null;
+  sessionStorage.removeItem("hotline.token");
+  if (socket) socket.close();
+  $("desk").hidden = true; $("who").hidden = true; $("login-panel").hidden = false;
+  $("login-error").textContent = message;
+}
+
+$("login-form").addEventListener("submit", async (ev) => {
+  ev.preventDefault();
+  $("login-error").textContent = "";
+  try {
+    const r = await api("/api/session", { method: "POST",
+      body: JSON.stringify({ extension: $("extension").value.trim(), password: $("password").value }) });
+    token = r.token;
+    sessionStorage.setItem("hotline.token", token);
+    await startDesk();
+  } catch (e) {
+    $("login-error").textContent = e.message;
+  }
+});
+
+document.querySelectorAll("[data-action]").forEach((button) => button.addEventListener("click", async () => {
+  $("state-error").textContent = "";
+  const action = button.dataset.action;
+  const body = action === "pause" ? JSON.stringify({ reason: $("reason").value }) : undefined;
+  try {
+    showAgent(await api(`/api/agents/me/${action}`, { method: "POST", body }));
+  } catch (e) {
+    $("state-error").textContent = e.message;
+  }
+}));
+$("signout").addEventListener("click", () => signOut());
+setInterval(() => { if (socket && socket.readyState === 1) socket.send("ping"); }, 25000);
+if (token) startDesk();
