@@ -110,7 +110,9 @@ class CallRegistry:
         assert call is not None
         call.agent = extension_of(e.get("Interface"))
         call.answered_at = now()
-        call.wait_seconds = _float(e.get("HoldTime"))
+        call.wait_seconds = (
+            (call.answered_at - call.queued_at).total_seconds() if call.queued_at else _float(e.get("HoldTime"))
+        )
         with bind_call(call.uniqueid):
             log.info("agent connected", agent=call.agent, wait=call.wait_seconds)
         self.bus.publish("cti.call_answered", {"agent": call.agent, "call_id": call.uniqueid})
@@ -118,15 +120,15 @@ class CallRegistry:
     def on_AgentComplete(self, _: str, e: dict[str, Any]) -> None:
         call = self._get(e.get("Uniqueid"))
         if call:
-            call.talk_seconds = _float(e.get("TalkTime"))
-            call.wait_seconds = _float(e.get("HoldTime")) if call.wait_seconds is None else call.wait_seconds
+            if call.talk_seconds is None:  # whole seconds; the hangup gives the exact figure
+                call.talk_seconds = _float(e.get("TalkTime"))
             call.agent = call.agent or extension_of(e.get("Interface"))
 
     def on_QueueCallerAbandon(self, _: str, e: dict[str, Any]) -> None:
         call = self._get(e.get("Uniqueid"))
         if call:
             call.outcome = "abandoned"
-            call.wait_seconds = _float(e.get("HoldTime"))
+            call.wait_seconds = (now() - call.queued_at).total_seconds() if call.queued_at else _float(e.get("HoldTime"))
             if call.ringing_agent:
                 self.bus.publish(
                     "cti.pop_cancelled", {"agent": call.ringing_agent, "call_id": call.uniqueid, "reason": "abandoned"}
@@ -143,6 +145,8 @@ class CallRegistry:
         if call is None or call.ended_at is not None:
             return
         call.ended_at = now()
+        if call.answered_at:
+            call.talk_seconds = (call.ended_at - call.answered_at).total_seconds()
         asyncio.get_running_loop().call_later(FINALISE_DELAY, self._finalise, call.uniqueid)
 
     def _finalise(self, uniqueid: str) -> None:

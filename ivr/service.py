@@ -77,7 +77,6 @@ class IvrService:
             await agi.set_variable("HOTLINE_INTENT", walk.route.intent)
             await agi.set_variable("HOTLINE_PRIORITY", str(priority))
             await agi.set_variable("HOTLINE_IVR_PATH", ">".join(walk.path))
-            await agi.stream_file(str(self.prompts["connecting"]))
             log.info("IVR routed", queue=walk.route.queue, intent=walk.route.intent, path=">".join(walk.path))
         finally:
             self.bus.publish(
