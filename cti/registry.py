@@ -28,6 +28,11 @@ def _float(v: Any) -> float | None:
         return None
 
 
+def _waited(call: Call, e: dict[str, Any]) -> float | None:
+    """Seconds in queue until now, exact if we saw the join, else Asterisk's whole-second HoldTime."""
+    return (now() - call.queued_at).total_seconds() if call.queued_at else _float(e.get("HoldTime"))
+
+
 class CallRegistry:
     def __init__(self, bus: EventBus, customers: CustomerDirectory, lookup_timeout: float = 0.5) -> None:
         self.bus = bus
@@ -110,9 +115,7 @@ class CallRegistry:
         assert call is not None
         call.agent = extension_of(e.get("Interface"))
         call.answered_at = now()
-        call.wait_seconds = (
-            (call.answered_at - call.queued_at).total_seconds() if call.queued_at else _float(e.get("HoldTime"))
-        )
+        call.wait_seconds = _waited(call, e)
         with bind_call(call.uniqueid):
             log.info("agent connected", agent=call.agent, wait=call.wait_seconds)
         self.bus.publish("cti.call_answered", {"agent": call.agent, "call_id": call.uniqueid})
@@ -128,7 +131,7 @@ class CallRegistry:
         call = self._get(e.get("Uniqueid"))
         if call:
             call.outcome = "abandoned"
-            call.wait_seconds = (now() - call.queued_at).total_seconds() if call.queued_at else _float(e.get("HoldTime"))
+            call.wait_seconds = _waited(call, e)
             if call.ringing_agent:
                 self.bus.publish(
                     "cti.pop_cancelled", {"agent": call.ringing_agent, "call_id": call.uniqueid, "reason": "abandoned"}
