@@ -5,6 +5,7 @@ made to match it over AMI on every change and on every (re)connection.
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import select
 
@@ -59,7 +60,7 @@ class AgentService:
             desk_connected=desk_connected,
         )
 
-    async def _ami(self, action: str, **fields: str) -> None:
+    async def _ami(self, action: str, **fields: Any) -> None:
         try:
             await self.ami.action(action, **fields)
         except AmiUnavailable as e:

@@ -30,6 +30,12 @@ class AmiActionError(RuntimeError):
         self.message = message
 
 
+def flatten(message: Message) -> dict[str, Any]:
+    """A plain dict of the message; a header repeated (panoramisk gives a list) keeps its first value, the
+    channel's own (dialplan-supplied UserEvent headers come after it and must not shadow it)."""
+    return {k: v[0] if isinstance(v, list) and v else v for k, v in message.items()}
+
+
 class AmiClient:
     def __init__(
         self, bus: EventBus, host: str, port: int, username: str, secret: str, action_timeout: float = 5.0
@@ -89,7 +95,7 @@ class AmiClient:
         name = message.get("Event")
         if not name:
             return
-        self.bus.publish(f"ami.{name}", dict(message.items()))
+        self.bus.publish(f"ami.{name}", flatten(message))
 
     async def action(self, name: str, as_list: bool = False, **fields: Any) -> dict[str, Any]:
         """Send one action and return its response; raise on error, timeout or no connection.

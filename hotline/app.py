@@ -79,7 +79,7 @@ class Controller:
 
     async def health(self) -> dict[str, Any]:
         db_ok = await self.db.ping()
-        components = {
+        components: dict[str, dict[str, Any]] = {
             "ami": {"ok": self.ami.connected, "events": self.ami.events_received},
             "database": {"ok": db_ok},
             "agi": {"ok": self.agi.listening, "active": self.agi.active, "sessions": self.agi.sessions_total},

@@ -16,7 +16,7 @@ from hotline.logs import get_logger
 
 log = get_logger(__name__)
 
-Handler = Callable[[str, dict[str, Any]], Awaitable[None] | None]
+Handler = Callable[[str, dict[str, Any]], Any]  # may return an awaitable, which is run as a task
 
 
 class EventBus:

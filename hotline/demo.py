@@ -23,7 +23,7 @@ AGENT_NAMES = [
 ]
 
 # (phone, name, tier, company, city, open tickets [(kind, subject, waybill)])
-CUSTOMERS = [
+CUSTOMERS: list[tuple[str, str, Tier, str | None, str, list[tuple[str, str, str | None]]]] = [
     (
         "13800138000",
         "Zhang Wei",

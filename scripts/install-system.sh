@@ -7,7 +7,7 @@ PKGS=(
   libsqlite3-dev uuid-dev libssl-dev debian-archive-keyring
   # runtime: sounds, prompts, database
   asterisk-core-sounds-en asterisk-core-sounds-en-gsm asterisk-moh-opsound-gsm espeak-ng sox
-  postgresql
+  postgresql python3-venv
   # tests: SIP traffic, browser
   sip-tester chromium
 )

@@ -1,0 +1,167 @@
+"""One call end to end through the real parts: SIPp caller (carrier) → Asterisk → FastAGI IVR →
+app_queue → SIPp agent phone, with the desk's WebSocket, the recording and the database rows."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable, Coroutine
+from typing import Any
+
+import pytest
+
+from tests.e2e.conftest import SIP_PASSWORD, Api, desk, fetch_all, fetch_row
+from tests.e2e.harness import HotlineStack, Phones, sox_stat
+
+pytestmark = pytest.mark.e2e
+
+VIP_CALLER = "13800138000"  # Zhang Wei, VIP, two open tickets (demo data)
+
+
+@pytest.fixture
+async def agent_session(api: Api) -> AsyncIterator[Callable[[str], Coroutine[Any, Any, str]]]:
+    """Log agents in to the queue for one test; log them out afterwards whatever happened."""
+    tokens: list[str] = []
+
+    async def login(extension: str) -> str:
+        token = await api.token(extension)
+        tokens.append(token)
+        r = await api.post("/api/agents/me/login", token)
+        assert r.status_code == 200, r.text
+        assert r.json()["state"] == "available"
+        return token
+
+    yield login
+    for token in tokens:
+        await api.post("/api/agents/me/logout", token)
+
+
+async def wait(proc_wait: Callable[[float], int], timeout: float) -> int:
+    return await asyncio.to_thread(proc_wait, timeout)
+
+
+async def test_known_caller_pops_before_answer_and_is_recorded(
+    stack: HotlineStack, phones: Phones, api: Api, agent_session: Callable[[str], Coroutine[Any, Any, str]]
+) -> None:
+    token = await api.token("1001")
+    async with desk(stack, token) as d:
+        agent = phones.agent_phone("1001", SIP_PASSWORD("1001"), ring_ms=1500)
+        await agent_session("1001")
+        caller = phones.call(VIP_CALLER, digit="0", dtmf_at_ms=2500, hold_ms=9000)
+        assert await wait(caller.wait, 90) == 0, caller.output()
+        assert await wait(agent.wait, 30) == 0, agent.output()
+        pop_at, pop = await d.wait_for("screen_pop", 5)
+
+    # the pop reached the desk before the agent's phone answered, and named the customer
+    answered = agent.sent_at("SIP/2.0 200 OK", "application/sdp")
+    assert len(answered) == 1
+    assert pop_at < answered[0], f"pop {pop_at:.3f} after 200 OK {answered[0]:.3f}"
+    assert pop["known"] is True
+    assert pop["caller"] == VIP_CALLER
+    assert pop["customer"]["name"] == "Zhang Wei"
+    assert pop["customer"]["tier"] == "vip"
+    assert {t["waybill"] for t in pop["customer"]["open_tickets"]} == {"SF1234567890", "SF1234500001"}
+    assert pop["ivr_path"] == "main:0" and pop["intent"] == "agent" and pop["queue"] == "support"
+    assert pop["priority"] > 0  # VIPs are queued ahead
+
+    row = await fetch_row(stack, "SELECT * FROM interactions WHERE uniqueid = $1", pop["call_id"])
+    customer_id = (await fetch_row(stack, "SELECT id FROM customers WHERE phone = $1", VIP_CALLER))["id"]
+    assert row["caller"] == VIP_CALLER
+    assert row["customer_id"] == customer_id
+    assert row["outcome"] == "answered"
+    assert row["agent"] == "1001" and row["queue"] == "support" and row["ivr_path"] == "main:0"
+    assert 1.0 <= row["wait_seconds"] <= 6.0  # 1.5 s of ringing plus the queue's own work
+    # the caller hangs up 9.4 s after keying 0; ringing took 1.5 s of that
+    assert 6.0 <= row["talk_seconds"] <= 9.5, row["talk_seconds"]
+
+    events = await fetch_all(
+        stack, "SELECT event, agent FROM queue_events WHERE uniqueid = $1 ORDER BY id", pop["call_id"]
+    )
+    names = [e["event"] for e in events]
+    for expected in ("QueueCallerJoin", "AgentCalled", "AgentConnect", "AgentComplete"):
+        assert expected in names, names
+    assert names.index("QueueCallerJoin") < names.index("AgentCalled") < names.index("AgentConnect")
+    assert names.index("AgentConnect") < names.index("AgentComplete")
+    assert {e["agent"] for e in events if e["event"].startswith("Agent")} == {"1001"}
+
+    rec = await fetch_row(stack, "SELECT * FROM recordings WHERE uniqueid = $1", pop["call_id"])
+    path = stack.var / "recordings" / rec["path"]
+    assert path.exists()
+    stats = sox_stat(path)
+    assert abs(stats["Length (seconds)"] - row["talk_seconds"]) < 1.5, (stats, row["talk_seconds"])
+    assert stats["RMS     amplitude"] > 0.02, stats  # both parties' audio, not silence
+    assert rec["agent"] == "1001" and rec["customer_id"] == customer_id and rec["size_bytes"] == path.stat().st_size
+
+    r = await api.get("/api/interactions", token, limit=5)
+    assert pop["call_id"] in [i["uniqueid"] for i in r.json()]
+
+
+async def test_unknown_caller_reaches_agent_with_unknown_pop(
+    stack: HotlineStack, phones: Phones, api: Api, agent_session: Callable[[str], Coroutine[Any, Any, str]]
+) -> None:
+    token = await api.token("1002")
+    async with desk(stack, token) as d:
+        agent = phones.agent_phone("1002", SIP_PASSWORD("1002"), ring_ms=1000)
+        await agent_session("1002")
+        caller = phones.call("13311112222", digit="0", dtmf_at_ms=2000, hold_ms=5000)
+        assert await wait(caller.wait, 90) == 0, caller.output()
+        assert await wait(agent.wait, 30) == 0, agent.output()
+        pop_at, pop = await d.wait_for("screen_pop", 5)
+
+    assert pop_at < agent.sent_at("SIP/2.0 200 OK", "application/sdp")[0]
+    assert pop["known"] is False and pop["customer"] is None and pop["lookup_failed"] is False
+    assert pop["caller"] == "13311112222"
+    row = await fetch_row(stack, "SELECT * FROM interactions WHERE uniqueid = $1", pop["call_id"])
+    assert row["customer_id"] is None and row["outcome"] == "answered" and row["agent"] == "1002"
+    assert await fetch_row(stack, "SELECT id FROM recordings WHERE uniqueid = $1", pop["call_id"])
+
+
+async def test_no_agent_logged_in_offers_voicemail(stack: HotlineStack, phones: Phones, api: Api) -> None:
+    token = await api.token("1003")
+    agents = (await api.get("/api/agents", token)).json()
+    assert all(a["state"] == "logged_out" for a in agents), agents
+
+    inbox = stack.var / "asterisk-spool" / "voicemail" / "hotline" / "11183" / "INBOX"
+    before = set(inbox.glob("*.wav")) if inbox.exists() else set()
+    # keys 0, hears the no-agent message (~9 s) and the tone, speaks for a few seconds, hangs up
+    caller = phones.call("13900139000", digit="0", dtmf_at_ms=2000, hold_ms=16000)
+    assert await wait(caller.wait, 90) == 0, caller.output()
+
+    row = await fetch_row(
+        stack, "SELECT * FROM interactions WHERE caller = $1 AND outcome = 'voicemail'", "13900139000"
+    )
+    assert row["agent"] is None and row["answered_at"] is None
+    new = set(inbox.glob("*.wav")) - before
+    assert len(new) == 1, f"expected one new voicemail in {inbox}"
+    message = new.pop()
+    assert sox_stat(message)["Length (seconds)"] > 2.0  # the caller was heard, not dropped
+    assert "callerid=13900139000" in message.with_suffix(".txt").read_text().replace('"', "").replace("<", "").replace(
+        ">", " "
+    )
+
+
+async def test_database_down_caller_still_reaches_agent(
+    stack: HotlineStack, phones: Phones, api: Api, agent_session: Callable[[str], Coroutine[Any, Any, str]]
+) -> None:
+    """With PostgreSQL stopped, the known caller is treated as unknown and still served; the call's
+    rows are written once the database is back."""
+    from hotline.pgcluster import LocalCluster
+
+    token = await api.token("1004")
+    cluster = LocalCluster(stack.var, stack.ports["pg"])
+    async with desk(stack, token) as d:
+        agent = phones.agent_phone("1004", SIP_PASSWORD("1004"), ring_ms=1000)
+        await agent_session("1004")
+        await asyncio.to_thread(cluster.stop)
+        try:
+            caller = phones.call(VIP_CALLER, digit="0", dtmf_at_ms=2000, hold_ms=4000)
+            assert await wait(caller.wait, 90) == 0, caller.output()
+            assert await wait(agent.wait, 30) == 0, agent.output()
+            _, pop = await d.wait_for("screen_pop", 5)
+        finally:
+            await asyncio.to_thread(cluster.start)
+
+    assert pop["known"] is False and pop["lookup_failed"] is True
+    row = await fetch_row(stack, "SELECT * FROM interactions WHERE uniqueid = $1", pop["call_id"], timeout=30)
+    assert row["outcome"] == "answered" and row["agent"] == "1004"
+    health = stack.health()
+    assert health is not None and health["components"]["database"]["ok"] is True
