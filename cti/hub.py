@@ -28,6 +28,13 @@ class AgentHub:
         self.bus.subscribe("cti.pop_cancelled", lambda _, e: self.push(e["agent"], {"type": "pop_cancelled", **e}))
         self.bus.subscribe("cti.call_answered", lambda _, e: self.push(e["agent"], {"type": "call_answered", **e}))
         self.bus.subscribe("agent.state", lambda _, e: self.push(e["agent"], {"type": "agent_state", **e}))
+        self.bus.subscribe("call.ended", self._on_call_ended)
+
+    def _on_call_ended(self, _: str, e: dict[str, Any]) -> None:
+        call = e["call"]
+        if call.agent:
+            self.push(call.agent, {"type": "call_ended", "call_id": call.uniqueid, "outcome": call.final_outcome(),
+                                   "talk_seconds": call.talk_seconds})
 
     def connect(self, agent: str) -> asyncio.Queue[dict[str, Any]]:
         outbox: asyncio.Queue[dict[str, Any]] = asyncio.Queue(OUTBOX)

@@ -41,6 +41,14 @@ log = get_logger(__name__)
 WEB = Path(__file__).resolve().parent.parent / "web"
 
 
+def install_error_handler(app: FastAPI) -> None:
+    """Domain errors become ``{"error": code, "message": …}`` with their own HTTP status."""
+
+    @app.exception_handler(HotlineError)
+    async def hotline_error(_: Request, exc: HotlineError) -> JSONResponse:
+        return JSONResponse({"error": exc.code, "message": exc.message}, status_code=exc.status_code)
+
+
 class Controller:
     def __init__(self, settings: Settings, menu: Menu | None = None) -> None:
         self.settings = settings
@@ -109,9 +117,7 @@ class Controller:
             description="Call-center controller: agents, screen-pops, interactions, recordings.",
         )
 
-        @app.exception_handler(HotlineError)
-        async def hotline_error(_: Request, exc: HotlineError) -> JSONResponse:
-            return JSONResponse({"error": exc.code, "message": exc.message}, status_code=exc.status_code)
+        install_error_handler(app)
 
         @app.get("/healthz", tags=["ops"], summary="Each component's health; 503 unless all are up")
         async def healthz() -> JSONResponse:

@@ -74,7 +74,8 @@ function connect() {
     const m = JSON.parse(ev.data);
     if (m.type === "screen_pop") showPop(m);
     else if (m.type === "call_answered" && $("pop").dataset.call === m.call_id) setCallStatus("talking");
-    else if (m.type === "pop_cancelled" && $("pop").dataset.call === m.call_id) setCallStatus("ended");
+    else if (m.type === "pop_cancelled" && $("pop").dataset.call === m.call_id) setCallStatus("missed");
+    else if (m.type === "call_ended" && $("pop").dataset.call === m.call_id) setCallStatus("ended");
     else if (m.type === "agent_state") api("/api/agents/me").then(showAgent);
   };
 }

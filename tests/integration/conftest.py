@@ -1,0 +1,46 @@
+"""A throwaway PostgreSQL cluster for the integration tests, migrated to head once per session."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from hotline.db import Database
+from hotline.migrate import upgrade
+from hotline.pgcluster import LocalCluster
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def pg_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    cluster = LocalCluster(Path(tmp_path_factory.mktemp("pg")), _free_port(), throwaway=True)
+    cluster.start()
+    try:
+        asyncio.run(cluster.ensure_database())
+        url = f"postgresql+asyncpg://hotline@127.0.0.1:{cluster.port}/hotline"
+        upgrade(url)
+        yield url
+    finally:
+        cluster.destroy()
+
+
+TABLES = ("queue_events", "interactions", "recordings", "tickets", "customers", "agent_state_log", "agents")
+
+
+@pytest.fixture
+async def db(pg_url: str) -> AsyncIterator[Database]:
+    database = Database(pg_url)
+    async with database.engine.begin() as conn:
+        await conn.execute(text(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE"))
+    yield database
+    await database.close()

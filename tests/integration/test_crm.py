@@ -1,0 +1,35 @@
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from acd.models import Agent
+from crm_bridge.models import Customer, Ticket, TicketStatus
+from crm_bridge.service import CustomerDirectory
+from hotline.db import Database
+from hotline.demo import load_demo_data
+
+
+async def test_demo_data_loads_once(db: Database) -> None:
+    await load_demo_data(db)
+    await load_demo_data(db)
+    async with db.session() as s:
+        assert await s.scalar(select(func.count()).select_from(Agent)) == 10
+        assert await s.scalar(select(func.count()).select_from(Customer)) == 4
+        assert await s.scalar(select(func.count()).select_from(Ticket)) == 3
+
+
+async def test_card_by_phone_has_only_open_tickets_and_normalises(db: Database) -> None:
+    await load_demo_data(db)
+    async with db.session() as s:
+        vip = (await s.execute(select(Customer).where(Customer.phone == "13800138000"))).scalar_one()
+        s.add(Ticket(customer_id=vip.id, kind="inquiry", subject="old question", status=TicketStatus.closed))
+        await s.commit()
+    directory = CustomerDirectory(db)
+    card = await directory.card_by_phone("+86 138-0013-8000")
+    assert card is not None
+    assert card.name == "Zhang Wei" and card.tier == "vip"
+    assert [t.status for t in card.open_tickets] == ["open", "open"]
+    assert "old question" not in [t.subject for t in card.open_tickets]
+    assert await directory.card_by_phone("13311112222") is None
+    assert await directory.card_by_phone("") is None
+    assert await directory.card_by_phone("anonymous") is None

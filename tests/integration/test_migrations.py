@@ -1,0 +1,26 @@
+from __future__ import annotations
+
+import asyncio
+
+import asyncpg
+
+from hotline.migrate import downgrade, upgrade
+
+EXPECTED = {"agents", "agent_state_log", "customers", "tickets", "queue_events", "interactions", "recordings"}
+
+
+async def _tables(url: str) -> set[str]:
+    conn = await asyncpg.connect(url.replace("+asyncpg", ""))
+    try:
+        rows = await conn.fetch("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")
+        return {r["tablename"] for r in rows} - {"alembic_version"}
+    finally:
+        await conn.close()
+
+
+async def test_schema_goes_down_and_up_again(pg_url: str) -> None:
+    assert await _tables(pg_url) == EXPECTED
+    await asyncio.to_thread(downgrade, pg_url, "base")
+    assert await _tables(pg_url) == set()
+    await asyncio.to_thread(upgrade, pg_url)
+    assert await _tables(pg_url) == EXPECTED

@@ -1,0 +1,116 @@
+"""CMS and recording writers against the real database."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import math
+import struct
+import wave
+from datetime import timedelta
+from pathlib import Path
+
+from sqlalchemy import select
+
+from cms.models import Interaction, QueueEvent
+from cms.writers import InteractionWriter, QueueEventWriter
+from crm_bridge.schemas import CustomerCard
+from cti.calls import Call, now
+from hotline.bus import EventBus
+from hotline.db import Database
+from hotline.demo import load_demo_data
+from recordings.models import Recording
+from recordings.service import RecordingCatalog
+
+
+async def test_queue_events_are_batched_into_rows(db: Database) -> None:
+    bus = EventBus()
+    writer = QueueEventWriter(bus, db)
+    writer.subscribe()
+    bus.publish("ami.QueueCallerJoin", {"Event": "QueueCallerJoin", "Queue": "support", "Uniqueid": "1.1",
+                                        "CallerIDNum": "13800138000", "Position": "1", "Count": "1",
+                                        "Exten": "s", "Context": "hotline"})
+    bus.publish("ami.AgentConnect", {"Event": "AgentConnect", "Queue": "support", "Uniqueid": "1.1",
+                                     "Interface": "PJSIP/1001", "HoldTime": "3", "RingTime": "1"})
+    bus.publish("ami.Newchannel", {"Event": "Newchannel", "Uniqueid": "1.2"})  # not a queue event
+    await writer.flush()
+    async with db.session() as s:
+        rows = list((await s.execute(select(QueueEvent).order_by(QueueEvent.id))).scalars())
+    assert [(r.event, r.uniqueid, r.agent) for r in rows] == [("QueueCallerJoin", "1.1", None),
+                                                              ("AgentConnect", "1.1", "1001")]
+    assert rows[0].data == {"CallerIDNum": "13800138000", "Position": "1", "Count": "1"}
+    assert rows[1].data == {"HoldTime": "3", "RingTime": "1"}
+    assert writer.written == 2
+
+
+async def test_queue_events_survive_a_failed_flush(db: Database) -> None:
+    bus = EventBus()
+    broken = Database("postgresql+asyncpg://hotline@127.0.0.1:1/hotline")
+    writer = QueueEventWriter(bus, broken)
+    writer.on_event("ami.AgentCalled", {"Queue": "support", "Uniqueid": "9.9", "Interface": "PJSIP/1002"})
+    try:
+        await writer.flush()
+    except Exception:
+        pass
+    else:
+        raise AssertionError("flush to a closed port should fail")
+    await broken.close()
+    assert len(writer.pending) == 1  # kept for the next try
+    writer.db = db
+    await writer.flush()
+    async with db.session() as s:
+        assert (await s.execute(select(QueueEvent.uniqueid))).scalar_one() == "9.9"
+
+
+async def test_interaction_row_written_once_per_call(db: Database) -> None:
+    await load_demo_data(db)
+    bus = EventBus()
+    InteractionWriter(bus, db).subscribe()
+    start = now()
+    call = Call(uniqueid="100.1", caller="13800138000", started_at=start,
+                customer=CustomerCard(id=1, name="Zhang Wei", phone="13800138000", tier="vip"),
+                ivr_path="main:0", intent="agent", queue="support", queued_at=start + timedelta(seconds=3),
+                answered_at=start + timedelta(seconds=5), agent="1001", ended_at=start + timedelta(seconds=20),
+                wait_seconds=2.0, talk_seconds=15.0)
+    bus.publish("call.ended", {"call": call})
+    bus.publish("call.ended", {"call": call})
+    await bus.drain()
+    async with db.session() as s:
+        rows = list((await s.execute(select(Interaction))).scalars())
+    assert len(rows) == 1
+    r = rows[0]
+    assert (r.uniqueid, r.caller, r.customer_id, r.agent, r.outcome) == ("100.1", "13800138000", 1, "1001",
+                                                                        "answered")
+    assert (r.wait_seconds, r.talk_seconds, r.ivr_path, r.queue) == (2.0, 15.0, "main:0", "support")
+
+
+def _write_wav(path: Path, seconds: float) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with wave.open(str(path), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(8000)
+        frames = b"".join(struct.pack("<h", int(8000 * math.sin(i / 5))) for i in range(int(8000 * seconds)))
+        w.writeframes(frames)
+
+
+async def test_recording_metadata_describes_the_file(db: Database, tmp_path: Path) -> None:
+    bus = EventBus()
+    catalog = RecordingCatalog(bus, db, tmp_path)
+    catalog.subscribe()
+    call = Call(uniqueid="200.5", caller="1", answered_at=now(), ended_at=now(), agent="1002")
+    path = catalog.candidates(call)[0]
+    await asyncio.to_thread(_write_wav, path, 2.5)
+    bus.publish("call.ended", {"call": call})
+    unanswered = Call(uniqueid="200.6", caller="1", ended_at=now())
+    bus.publish("call.ended", {"call": unanswered})
+    await bus.drain(timeout=15)
+    async with db.session() as s:
+        recs = list((await s.execute(select(Recording))).scalars())
+    assert len(recs) == 1
+    rec = recs[0]
+    assert rec.uniqueid == "200.5" and rec.agent == "1002"
+    assert rec.path == str(path.relative_to(tmp_path))
+    assert abs(rec.duration_seconds - 2.5) < 0.01
+    assert rec.size_bytes == path.stat().st_size
+    assert rec.sha256 == hashlib.sha256(path.read_bytes()).hexdigest()
