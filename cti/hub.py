@@ -33,8 +33,15 @@ class AgentHub:
     def _on_call_ended(self, _: str, e: dict[str, Any]) -> None:
         call = e["call"]
         if call.agent:
-            self.push(call.agent, {"type": "call_ended", "call_id": call.uniqueid, "outcome": call.final_outcome(),
-                                   "talk_seconds": call.talk_seconds})
+            self.push(
+                call.agent,
+                {
+                    "type": "call_ended",
+                    "call_id": call.uniqueid,
+                    "outcome": call.final_outcome(),
+                    "talk_seconds": call.talk_seconds,
+                },
+            )
 
     def connect(self, agent: str) -> asyncio.Queue[dict[str, Any]]:
         outbox: asyncio.Queue[dict[str, Any]] = asyncio.Queue(OUTBOX)

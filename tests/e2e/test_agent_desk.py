@@ -15,8 +15,15 @@ from tests.e2e.harness import HotlineStack, Phones
 
 pytestmark = pytest.mark.e2e
 
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run", "--disable-quic"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
 
 
 @pytest.fixture(scope="module")
@@ -54,8 +61,9 @@ async def test_wrong_password_is_refused_clearly(page: Page, stack: HotlineStack
     await expect(page.locator("#desk")).to_be_hidden()
 
 
-async def test_desk_states_and_pop_during_a_real_call(page: Page, stack: HotlineStack, phones: Phones,
-                                                      api: Api) -> None:
+async def test_desk_states_and_pop_during_a_real_call(
+    page: Page, stack: HotlineStack, phones: Phones, api: Api
+) -> None:
     await sign_in(page, stack, "1005", "agent1005")
     await expect(page.locator("#link")).to_have_text("online")
     await expect(page.locator("#state")).to_have_attribute("data-state", "logged_out")

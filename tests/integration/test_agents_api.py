@@ -76,12 +76,23 @@ async def test_login_pause_unpause_logout_drive_the_queue_and_persist(setup: Any
     h = await _token(client)
     r = await client.post("/api/agents/me/login", headers=h)
     assert r.status_code == 200 and r.json()["state"] == "available"
-    assert ami.actions[-1] == {"Action": "QueueAdd", "Queue": "support", "Interface": "PJSIP/1001",
-                               "MemberName": "Wang Fang", "StateInterface": "PJSIP/1001", "Paused": "false"}
+    assert ami.actions[-1] == {
+        "Action": "QueueAdd",
+        "Queue": "support",
+        "Interface": "PJSIP/1001",
+        "MemberName": "Wang Fang",
+        "StateInterface": "PJSIP/1001",
+        "Paused": "false",
+    }
     r = await client.post("/api/agents/me/pause", headers=h, json={"reason": "lunch"})
     assert r.json()["state"] == "paused" and r.json()["pause_reason"] == "lunch"
-    assert ami.actions[-1] == {"Action": "QueuePause", "Interface": "PJSIP/1001", "Queue": "support",
-                               "Paused": "true", "Reason": "lunch"}
+    assert ami.actions[-1] == {
+        "Action": "QueuePause",
+        "Interface": "PJSIP/1001",
+        "Queue": "support",
+        "Paused": "true",
+        "Reason": "lunch",
+    }
     r = await client.post("/api/agents/me/unpause", headers=h)
     assert r.json()["state"] == "available"
     r = await client.post("/api/agents/me/logout", headers=h)
@@ -89,9 +100,13 @@ async def test_login_pause_unpause_logout_drive_the_queue_and_persist(setup: Any
     assert ami.actions[-1]["Action"] == "QueueRemove"
     assert [e["state"] for e in seen] == ["available", "paused", "available", "logged_out"]
     async with db.session() as s:
-        log = list((await s.execute(select(AgentStateLog.state, AgentStateLog.reason).order_by(AgentStateLog.id))))
-    assert [(st.value, reason) for st, reason in log] == [("available", None), ("paused", "lunch"),
-                                                          ("available", None), ("logged_out", None)]
+        log = list(await s.execute(select(AgentStateLog.state, AgentStateLog.reason).order_by(AgentStateLog.id)))
+    assert [(st.value, reason) for st, reason in log] == [
+        ("available", None),
+        ("paused", "lunch"),
+        ("available", None),
+        ("logged_out", None),
+    ]
 
 
 async def test_phone_system_down_gives_503_and_keeps_state(setup: Any) -> None:
@@ -125,6 +140,13 @@ async def test_reconcile_restores_logged_in_agents_and_removes_strays(setup: Any
     ami.actions.clear()
     ami.members = ["PJSIP/1009"]  # Asterisk restarted with a member we no longer want
     await service.reconcile()
-    assert {"Action": "QueueAdd", "Queue": "support", "Interface": "PJSIP/1001", "MemberName": "Wang Fang",
-            "StateInterface": "PJSIP/1001", "Paused": "true", "Reason": "break"} in ami.actions
+    assert {
+        "Action": "QueueAdd",
+        "Queue": "support",
+        "Interface": "PJSIP/1001",
+        "MemberName": "Wang Fang",
+        "StateInterface": "PJSIP/1001",
+        "Paused": "true",
+        "Reason": "break",
+    } in ami.actions
     assert {"Action": "QueueRemove", "Queue": "support", "Interface": "PJSIP/1009"} in ami.actions

@@ -27,17 +27,38 @@ async def test_queue_events_are_batched_into_rows(db: Database) -> None:
     bus = EventBus()
     writer = QueueEventWriter(bus, db)
     writer.subscribe()
-    bus.publish("ami.QueueCallerJoin", {"Event": "QueueCallerJoin", "Queue": "support", "Uniqueid": "1.1",
-                                        "CallerIDNum": "13800138000", "Position": "1", "Count": "1",
-                                        "Exten": "s", "Context": "hotline"})
-    bus.publish("ami.AgentConnect", {"Event": "AgentConnect", "Queue": "support", "Uniqueid": "1.1",
-                                     "Interface": "PJSIP/1001", "HoldTime": "3", "RingTime": "1"})
+    bus.publish(
+        "ami.QueueCallerJoin",
+        {
+            "Event": "QueueCallerJoin",
+            "Queue": "support",
+            "Uniqueid": "1.1",
+            "CallerIDNum": "13800138000",
+            "Position": "1",
+            "Count": "1",
+            "Exten": "s",
+            "Context": "hotline",
+        },
+    )
+    bus.publish(
+        "ami.AgentConnect",
+        {
+            "Event": "AgentConnect",
+            "Queue": "support",
+            "Uniqueid": "1.1",
+            "Interface": "PJSIP/1001",
+            "HoldTime": "3",
+            "RingTime": "1",
+        },
+    )
     bus.publish("ami.Newchannel", {"Event": "Newchannel", "Uniqueid": "1.2"})  # not a queue event
     await writer.flush()
     async with db.session() as s:
         rows = list((await s.execute(select(QueueEvent).order_by(QueueEvent.id))).scalars())
-    assert [(r.event, r.uniqueid, r.agent) for r in rows] == [("QueueCallerJoin", "1.1", None),
-                                                              ("AgentConnect", "1.1", "1001")]
+    assert [(r.event, r.uniqueid, r.agent) for r in rows] == [
+        ("QueueCallerJoin", "1.1", None),
+        ("AgentConnect", "1.1", "1001"),
+    ]
     assert rows[0].data == {"CallerIDNum": "13800138000", "Position": "1", "Count": "1"}
     assert rows[1].data == {"HoldTime": "3", "RingTime": "1"}
     assert writer.written == 2
@@ -67,11 +88,21 @@ async def test_interaction_row_written_once_per_call(db: Database) -> None:
     bus = EventBus()
     InteractionWriter(bus, db).subscribe()
     start = now()
-    call = Call(uniqueid="100.1", caller="13800138000", started_at=start,
-                customer=CustomerCard(id=1, name="Zhang Wei", phone="13800138000", tier="vip"),
-                ivr_path="main:0", intent="agent", queue="support", queued_at=start + timedelta(seconds=3),
-                answered_at=start + timedelta(seconds=5), agent="1001", ended_at=start + timedelta(seconds=20),
-                wait_seconds=2.0, talk_seconds=15.0)
+    call = Call(
+        uniqueid="100.1",
+        caller="13800138000",
+        started_at=start,
+        customer=CustomerCard(id=1, name="Zhang Wei", phone="13800138000", tier="vip"),
+        ivr_path="main:0",
+        intent="agent",
+        queue="support",
+        queued_at=start + timedelta(seconds=3),
+        answered_at=start + timedelta(seconds=5),
+        agent="1001",
+        ended_at=start + timedelta(seconds=20),
+        wait_seconds=2.0,
+        talk_seconds=15.0,
+    )
     bus.publish("call.ended", {"call": call})
     bus.publish("call.ended", {"call": call})
     await bus.drain()
@@ -79,8 +110,7 @@ async def test_interaction_row_written_once_per_call(db: Database) -> None:
         rows = list((await s.execute(select(Interaction))).scalars())
     assert len(rows) == 1
     r = rows[0]
-    assert (r.uniqueid, r.caller, r.customer_id, r.agent, r.outcome) == ("100.1", "13800138000", 1, "1001",
-                                                                        "answered")
+    assert (r.uniqueid, r.caller, r.customer_id, r.agent, r.outcome) == ("100.1", "13800138000", 1, "1001", "answered")
     assert (r.wait_seconds, r.talk_seconds, r.ivr_path, r.queue) == (2.0, 15.0, "main:0", "support")
 
 
