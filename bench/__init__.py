@@ -1,0 +1,1 @@
+"""Benchmarks: figures and ratios, printed (not asserted). Run with `make bench`."""

@@ -1,0 +1,20 @@
+"""Run every benchmark in turn."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+BENCHES = [["bench.screenpop", "--events", "3000", "--rate", "500", "--agents", "20"]]
+
+
+def main() -> int:
+    failed = 0
+    for module, *args in BENCHES:
+        print(f"== {module} {' '.join(args)}", flush=True)
+        failed += subprocess.run([sys.executable, "-m", module, *args]).returncode != 0
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
