@@ -46,6 +46,7 @@ class Stack:
             else None
         )
         self.asterisk: subprocess.Popen[bytes] | None = None
+        self.exit_code = 0
 
     # ---- set-up --------------------------------------------------------------------------------
     async def prepare(self, demo: bool = True) -> None:
@@ -121,6 +122,27 @@ class Stack:
                 self.asterisk.wait()
         log.info("Asterisk stopped")
 
+    async def watch_asterisk(self, server: uvicorn.Server, max_restarts: int = 5, window: float = 300) -> None:
+        """Restart Asterisk if it dies (the AMI client reconnects and the agents' queue membership is
+        restored on login); give up, stopping everything, if it keeps dying."""
+        restarts: list[float] = []
+        while not server.should_exit:
+            await asyncio.sleep(1.0)
+            if self.asterisk is None or self.asterisk.poll() is None:
+                continue
+            now = time.monotonic()
+            restarts = [t for t in restarts if now - t < window] + [now]
+            if len(restarts) > max_restarts:
+                log.error("Asterisk keeps exiting; stopping", restarts=len(restarts), window=window)
+                self.exit_code = 1
+                server.should_exit = True
+                return
+            log.error("Asterisk exited unexpectedly; restarting", code=self.asterisk.returncode)
+            try:
+                await asyncio.to_thread(self.start_asterisk)
+            except StackError as e:
+                log.error("Asterisk restart failed", error=str(e))
+
     # ---- everything ----------------------------------------------------------------------------
     async def serve(self) -> None:
         s = self.settings
@@ -132,7 +154,11 @@ class Stack:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, lambda: setattr(server, "should_exit", True))
-        await server.serve()
+        watchdog = asyncio.create_task(self.watch_asterisk(server))
+        try:
+            await server.serve()
+        finally:
+            watchdog.cancel()
 
     def run(self) -> int:
         """Foreground: set up, start everything, serve; Ctrl-C (or SIGTERM) stops what was started."""
@@ -142,7 +168,7 @@ class Stack:
             (self.settings.var_dir / "hotline.pid").write_text(str(os.getpid()))
             print_banner(self.settings)
             asyncio.run(self.serve())
-            return 0
+            return self.exit_code
         finally:
             self.stop_asterisk()
             if self.cluster:

@@ -146,7 +146,7 @@ class HotlineStack:
             text=True,
             timeout=15,
         )
-        return r.stdout
+        return re.sub(r"\x1b\[[0-9;]*m", "", r.stdout)  # no terminal colours
 
     def stop(self) -> None:
         """SIGTERM the controller (which stops Asterisk and PostgreSQL); then make sure by PID."""

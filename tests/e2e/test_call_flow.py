@@ -165,3 +165,34 @@ async def test_database_down_caller_still_reaches_agent(
     assert row["outcome"] == "answered" and row["agent"] == "1004"
     health = stack.health()
     assert health is not None and health["components"]["database"]["ok"] is True
+
+
+async def test_asterisk_crash_is_restarted_and_agents_rejoin(
+    stack: HotlineStack, api: Api, agent_session: Callable[[str], Coroutine[Any, Any, str]]
+) -> None:
+    """Asterisk dies: the controller restarts it, the AMI client reconnects, and the agents who were
+    logged in are members of the queue again, with their pause state."""
+    import os
+    import signal
+    import time
+
+    token = await agent_session("1006")
+    r = await api.post("/api/agents/me/pause", token, {"reason": "training"})
+    assert r.status_code == 200
+    assert "PJSIP/1006" in stack.asterisk_cli("queue show support")
+    old_pid = int((stack.var / "asterisk.pid").read_text())
+    os.kill(old_pid, signal.SIGKILL)
+
+    deadline = time.monotonic() + 60
+    members = ""
+    while time.monotonic() < deadline:
+        await asyncio.sleep(1)
+        health = stack.health()
+        new_pid = int((stack.var / "asterisk.pid").read_text())
+        if health and health["ok"] and new_pid != old_pid:
+            members = stack.asterisk_cli("queue show support")
+            if "PJSIP/1006" in members:
+                break
+    assert "PJSIP/1006" in members, f"member not restored: {members!r}\n{stack.log_tail(20)}"
+    line = next(x for x in members.splitlines() if "PJSIP/1006" in x)
+    assert "(paused:training" in line, line
