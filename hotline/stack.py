@@ -90,10 +90,14 @@ class Stack:
     def start_asterisk(self, timeout: float = 60) -> None:
         log_dir = self.settings.log_dir
         log_dir.mkdir(parents=True, exist_ok=True)
-        out = (log_dir / "asterisk-console.log").open("ab")
-        self.asterisk = subprocess.Popen(
-            [*self.asterisk_cmd, "-f", "-n"], stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
-        )
+        with (log_dir / "asterisk-console.log").open("ab") as out:
+            self.asterisk = subprocess.Popen(
+                [*self.asterisk_cmd, "-f", "-n"],
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,  # the terminal's Ctrl-C reaches us only; we stop Asterisk in order
+            )
         (self.settings.var_dir / "asterisk.pid").write_text(str(self.asterisk.pid))
         ctl = self.settings.asterisk_run / "asterisk.ctl"
         deadline = time.monotonic() + timeout
