@@ -4,8 +4,9 @@ made to match it over AMI on every change and on every (re)connection.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import Any
 
 from sqlalchemy import select
 
@@ -60,13 +61,17 @@ class AgentService:
             desk_connected=desk_connected,
         )
 
-    async def _ami(self, action: str, **fields: Any) -> None:
+    @staticmethod
+    @contextmanager
+    def _telephony(doing: str, tolerate: str | None = None) -> Iterator[None]:
+        """AMI failures as the agent should read them (503); ``tolerate``: a refusal that means "already done"."""
         try:
-            await self.ami.action(action, **fields)
+            yield
         except AmiUnavailable as e:
             raise TelephonyUnavailable("the phone system is not reachable right now; try again shortly") from e
         except AmiActionError as e:
-            raise TelephonyUnavailable(f"the phone system refused {action}: {e.message}") from e
+            if tolerate is None or tolerate not in e.message.lower():
+                raise TelephonyUnavailable(f"could not {doing}: {e.message}") from e
 
     async def _add_member(self, agent: Agent, paused: bool, reason: str | None) -> None:
         try:
@@ -92,33 +97,28 @@ class AgentService:
 
     async def login(self, extension: str) -> Agent:
         agent = await self.get(extension)
-        try:
+        with self._telephony(f"add you to {self.queue}"):
             await self._add_member(agent, paused=False, reason=None)
-        except AmiUnavailable as e:
-            raise TelephonyUnavailable("the phone system is not reachable right now; try again shortly") from e
-        except AmiActionError as e:
-            raise TelephonyUnavailable(f"could not add you to {self.queue}: {e.message}") from e
         return await self._set_state(extension, AgentState.available, None)
 
     async def logout(self, extension: str) -> Agent:
         agent = await self.get(extension)
-        try:
+        with self._telephony(f"remove you from {self.queue}", tolerate="not there"):
             await self.ami.action("QueueRemove", Queue=self.queue, Interface=agent.interface)
-        except AmiUnavailable as e:
-            raise TelephonyUnavailable("the phone system is not reachable right now; try again shortly") from e
-        except AmiActionError as e:
-            if "not there" not in e.message.lower():
-                raise TelephonyUnavailable(f"could not remove you from {self.queue}: {e.message}") from e
         return await self._set_state(extension, AgentState.logged_out, None)
 
     async def pause(self, extension: str, reason: str) -> Agent:
         agent = await self._logged_in(extension)
-        await self._ami("QueuePause", Interface=agent.interface, Queue=self.queue, Paused="true", Reason=reason)
+        with self._telephony("pause you"):
+            await self.ami.action(
+                "QueuePause", Interface=agent.interface, Queue=self.queue, Paused="true", Reason=reason
+            )
         return await self._set_state(extension, AgentState.paused, reason)
 
     async def unpause(self, extension: str) -> Agent:
         agent = await self._logged_in(extension)
-        await self._ami("QueuePause", Interface=agent.interface, Queue=self.queue, Paused="false")
+        with self._telephony("resume your calls"):
+            await self.ami.action("QueuePause", Interface=agent.interface, Queue=self.queue, Paused="false")
         return await self._set_state(extension, AgentState.available, None)
 
     async def _logged_in(self, extension: str) -> Agent:
