@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 
-_NON_DIGITS = re.compile(r"\D")
+_NON_DIGITS = re.compile(r"[^0-9]")
 
 
 def normalise(number: str | None) -> str | None:
@@ -14,7 +15,7 @@ def normalise(number: str | None) -> str | None:
     """
     if not number:
         return None
-    digits = _NON_DIGITS.sub("", number)
+    digits = _NON_DIGITS.sub("", unicodedata.normalize("NFKC", number))  # full-width digits become ASCII
     if digits.startswith("0086"):
         digits = digits[4:]
     elif digits.startswith("86") and len(digits) == 13:

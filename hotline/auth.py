@@ -20,14 +20,15 @@ def hash_password(password: str, salt: bytes | None = None) -> str:
 
 
 def verify_password(password: str, stored: str) -> bool:
+    """False for a wrong password and for a stored hash we cannot read (never an exception)."""
     try:
         scheme, salt, digest = stored.split("$")
-    except ValueError:
+        if scheme != "scrypt":
+            return False
+        candidate = hashlib.scrypt(password.encode(), salt=bytes.fromhex(salt), dklen=32, **SCRYPT)
+        return hmac.compare_digest(candidate.hex().encode(), digest.encode())
+    except (ValueError, UnicodeEncodeError):
         return False
-    if scheme != "scrypt":
-        return False
-    candidate = hashlib.scrypt(password.encode(), salt=bytes.fromhex(salt), dklen=32, **SCRYPT)
-    return hmac.compare_digest(candidate.hex(), digest)
 
 
 def _b64(data: bytes) -> str:
@@ -46,11 +47,13 @@ def issue_token(key: bytes, subject: str, role: str = "agent", ttl: int = TOKEN_
 
 def read_token(key: bytes, token: str) -> dict[str, str] | None:
     """The token's claims if its signature is ours and it has not expired, else None."""
+    if not token.isascii():  # tokens come from URLs and headers: anything else is forged
+        return None
     body, _, sig = token.partition(".")
     if not body or not sig:
         return None
     expected = _b64(hmac.new(key, body.encode(), hashlib.sha256).digest())
-    if not hmac.compare_digest(expected, sig):
+    if not hmac.compare_digest(expected.encode(), sig.encode()):
         return None
     try:
         claims = json.loads(_unb64(body))

@@ -170,8 +170,10 @@ def load_or_create_secrets(var_dir: Path) -> dict[str, str]:
     if changed:
         var_dir.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(data, indent=1))
-        tmp.chmod(0o600)
+        tmp.unlink(missing_ok=True)
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)  # never readable by others, even briefly
+        with os.fdopen(fd, "w") as f:
+            f.write(json.dumps(data, indent=1))
         tmp.replace(path)
     return data
 

@@ -75,18 +75,27 @@ class AgiSession:
         try:
             await self.writer.drain()
             while True:
-                raw = await asyncio.wait_for(self.reader.readline(), timeout)
-                if not raw:
-                    self.hung_up = True
-                    raise AgiHangup("socket closed by Asterisk")
-                text = raw[:MAX_LINE].decode(errors="replace").rstrip("\r\n")
+                text = await self._read_line(timeout)
                 if text == "HANGUP":  # notice sent by Asterisk when the channel hangs up mid-command
                     self.hung_up = True
                     continue
+                if text.startswith("520-"):  # multi-line usage error: consume it whole
+                    while not text.startswith("520 "):
+                        text = await self._read_line(timeout)
                 return self._parse(text)
         except (ConnectionError, TimeoutError) as e:
             self.hung_up = True
             raise AgiHangup(f"AGI socket failed: {e!r}") from e
+        except ValueError as e:  # a reply line over the stream's limit
+            self.hung_up = True
+            raise AgiError(f"AGI reply too long: {e}") from e
+
+    async def _read_line(self, timeout: float) -> str:
+        raw = await asyncio.wait_for(self.reader.readline(), timeout)
+        if not raw:
+            self.hung_up = True
+            raise AgiHangup("socket closed by Asterisk")
+        return raw[:MAX_LINE].decode(errors="replace").rstrip("\r\n")
 
     def _parse(self, text: str) -> AgiReply:
         if text.startswith("511"):

@@ -1,0 +1,226 @@
+"""Live calls from IVR and AMI events: screen-pops, cancellations, and the call's end."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+
+from cti import registry as registry_module
+from cti.calls import Call, extension_of
+from cti.registry import CallRegistry
+from hotline.bus import EventBus
+from tests.unit.fakes import FakeCustomers, Recorder, card
+
+UID = "1700000000.5"
+CALLER = "13800138000"
+
+
+def make_registry(customers: FakeCustomers | None = None) -> tuple[CallRegistry, EventBus, Recorder, FakeCustomers]:
+    bus = EventBus()
+    customers = customers or FakeCustomers()
+    calls = CallRegistry(bus, customers, lookup_timeout=0.2)  # type: ignore[arg-type]
+    calls.subscribe()
+    return calls, bus, Recorder(bus), customers
+
+
+def ami(bus: EventBus, event: str, **fields: Any) -> None:
+    bus.publish(f"ami.{event}", {"Event": event, "Uniqueid": UID, "CallerIDNum": CALLER, "Queue": "support", **fields})
+
+
+def through_ivr(bus: EventBus, customer: Any = None, lookup_failed: bool = False) -> None:
+    bus.publish(
+        "ivr.started",
+        {
+            "uniqueid": UID,
+            "caller": CALLER,
+            "channel": "PJSIP/carrier-1",
+            "customer": customer,
+            "lookup_failed": lookup_failed,
+        },
+    )
+    bus.publish(
+        "ivr.done",
+        {
+            "uniqueid": UID,
+            "completed": True,
+            "path": "main:1",
+            "intent": "tracking",
+            "queue": "support",
+            "priority": 10,
+        },
+    )
+
+
+@pytest.fixture
+def fast_finalise(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(registry_module, "FINALISE_DELAY", 0.01)
+
+
+async def test_answered_call_pops_the_card_then_ends_answered() -> None:
+    calls, bus, events, customers = make_registry()
+    vip = card(tier="vip", customer_id=42)
+    through_ivr(bus, vip)
+    ami(bus, "QueueCallerJoin", Position="1", Count="1")
+    ami(bus, "AgentCalled", Interface="PJSIP/1001", MemberName="Alice")
+    await bus.drain()
+
+    screen = events.one("cti.screen_pop")
+    assert screen["agent"] == "1001"
+    pop = screen["pop"]
+    assert pop["call_id"] == UID
+    assert pop["agent"] == "1001"
+    assert pop["known"] is True
+    assert pop["customer"]["id"] == 42
+    assert pop["customer"]["tier"] == "vip"
+    assert (pop["intent"], pop["ivr_path"], pop["queue"], pop["priority"]) == ("tracking", "main:1", "support", 10)
+    assert pop["waited_seconds"] is not None
+    assert customers.asked == []  # the IVR's card is reused, no second look-up
+    assert calls.pops_sent == 1
+
+    ami(bus, "AgentConnect", Interface="PJSIP/1001", HoldTime="3")
+    assert events.one("cti.call_answered") == {"agent": "1001", "call_id": UID}
+    await asyncio.sleep(0.05)
+    ami(bus, "AgentComplete", Interface="PJSIP/1001", TalkTime="0", Reason="caller")
+    ami(bus, "Hangup", Cause="16")
+    assert events.named("call.ended") == []  # not before the finalise delay
+
+    await asyncio.sleep(0.7)
+    call: Call = events.one("call.ended")["call"]
+    assert call.final_outcome() == "answered"
+    assert call.agent == "1001"
+    assert call.wait_seconds is not None and 0 <= call.wait_seconds < 3  # measured, not Asterisk's HoldTime
+    assert call.talk_seconds is not None and call.talk_seconds >= 0.04
+    assert call.customer == vip
+    assert UID not in calls.calls
+    assert call.snapshot()["customer_id"] == 42
+
+
+async def test_hangup_before_agent_complete_keeps_the_exact_talk_time(fast_finalise: None) -> None:
+    _, bus, events, _ = make_registry()
+    through_ivr(bus)
+    ami(bus, "QueueCallerJoin")
+    ami(bus, "AgentConnect", Interface="PJSIP/1002")
+    ami(bus, "Hangup")
+    ami(bus, "AgentComplete", Interface="PJSIP/1002", TalkTime="99")
+    await asyncio.sleep(0.1)
+    call: Call = events.one("call.ended")["call"]
+    assert call.talk_seconds is not None and call.talk_seconds < 5
+
+
+async def test_abandoned_call_cancels_the_ringing_agents_pop(fast_finalise: None) -> None:
+    _, bus, events, _ = make_registry()
+    through_ivr(bus, card())
+    ami(bus, "QueueCallerJoin")
+    ami(bus, "AgentCalled", Interface="PJSIP/1001-0000002a")
+    await bus.drain()
+    ami(bus, "QueueCallerAbandon", HoldTime="12")
+    assert events.one("cti.pop_cancelled") == {"agent": "1001", "call_id": UID, "reason": "abandoned"}
+    ami(bus, "Hangup")
+    await asyncio.sleep(0.1)
+    call: Call = events.one("call.ended")["call"]
+    assert call.final_outcome() == "abandoned"
+    assert call.wait_seconds is not None and call.wait_seconds < 12
+    assert call.agent is None
+
+
+async def test_ring_no_answer_cancels_that_agents_pop() -> None:
+    _, bus, events, _ = make_registry()
+    through_ivr(bus)
+    ami(bus, "QueueCallerJoin")
+    ami(bus, "AgentCalled", Interface="PJSIP/1001")
+    await bus.drain()
+    ami(bus, "AgentRingNoAnswer", Interface="PJSIP/1001", RingTime="15")
+    assert events.one("cti.pop_cancelled") == {"agent": "1001", "call_id": UID, "reason": "no_answer"}
+
+
+async def test_voicemail_outcome_from_the_dialplan(fast_finalise: None) -> None:
+    _, bus, events, _ = make_registry()
+    through_ivr(bus)
+    ami(bus, "QueueCallerJoin")
+    ami(bus, "UserEvent", UserEvent="HotlineOutcome", Outcome="voicemail", Reason="JOINEMPTY")
+    ami(bus, "UserEvent", UserEvent="SomethingElse", Outcome="ignored")
+    ami(bus, "Hangup")
+    await asyncio.sleep(0.1)
+    assert events.one("call.ended")["call"].final_outcome() == "voicemail"
+
+
+async def test_hangup_in_the_ivr(fast_finalise: None) -> None:
+    _, bus, events, _ = make_registry()
+    through_ivr(bus)
+    ami(bus, "Hangup")
+    ami(bus, "Hangup")  # a repeated hangup does not end the call twice
+    await asyncio.sleep(0.1)
+    call: Call = events.one("call.ended")["call"]
+    assert call.final_outcome() == "ivr_hangup"
+    assert call.talk_seconds is None
+
+
+async def test_hangup_of_an_unknown_channel_is_ignored(fast_finalise: None) -> None:
+    calls, bus, events, _ = make_registry()
+    bus.publish("ami.Hangup", {"Event": "Hangup", "Uniqueid": "9.9"})
+    bus.publish("ami.Hangup", {"Event": "Hangup"})
+    await asyncio.sleep(0.1)
+    assert events.named("call.ended") == []
+    assert calls.calls == {}
+
+
+async def test_call_never_seen_in_the_ivr_is_looked_up_late() -> None:
+    late = card(tier="regular", customer_id=77)
+    calls, bus, events, customers = make_registry(FakeCustomers(late))
+    ami(bus, "AgentCalled", Interface="PJSIP/1003")
+    await bus.drain()
+    assert customers.asked == [CALLER]
+    pop = events.one("cti.screen_pop")["pop"]
+    assert pop["agent"] == "1003"
+    assert pop["customer"]["id"] == 77
+    assert pop["lookup_failed"] is False
+    assert pop["waited_seconds"] is None
+    assert calls.calls[UID].caller == CALLER
+
+
+@pytest.mark.parametrize(
+    "customers",
+    [FakeCustomers(OSError("crm down")), FakeCustomers(card(), delay=2.0)],
+    ids=["raises", "too slow"],
+)
+async def test_failed_late_lookup_still_pops_an_unknown_caller(customers: FakeCustomers) -> None:
+    _, bus, events, _ = make_registry(customers)
+    ami(bus, "AgentCalled", Interface="PJSIP/1003")
+    await bus.drain()
+    pop = events.one("cti.screen_pop")["pop"]
+    assert pop["known"] is False
+    assert pop["customer"] is None
+    assert pop["lookup_failed"] is True
+
+
+async def test_unknown_caller_from_the_ivr_is_not_looked_up_again() -> None:
+    _, bus, events, customers = make_registry(FakeCustomers(card()))
+    through_ivr(bus, customer=None)
+    ami(bus, "AgentCalled", Interface="PJSIP/1001")
+    await bus.drain()
+    assert customers.asked == []
+    assert events.one("cti.screen_pop")["pop"]["known"] is False
+
+
+async def test_agent_called_without_interface_pops_nothing() -> None:
+    _, bus, events, _ = make_registry()
+    ami(bus, "AgentCalled", Interface="")
+    await bus.drain()
+    assert events.named("cti.screen_pop") == []
+
+
+@pytest.mark.parametrize(
+    ("interface", "extension"),
+    [
+        ("PJSIP/1001", "1001"),
+        ("PJSIP/1001-0000002a", "1001"),
+        ("SIP/", None),
+        ("1001", None),
+        ("", None),
+        (None, None),
+    ],
+)
+def test_extension_of(interface: str | None, extension: str | None) -> None:
+    assert extension_of(interface) == extension

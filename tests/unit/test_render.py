@@ -1,0 +1,101 @@
+"""Asterisk's configuration rendered from the templates."""
+
+from __future__ import annotations
+
+import stat
+from pathlib import Path
+
+import pytest
+
+from hotline.config import Settings
+from hotline.render import TEMPLATES, SipAgent, render_asterisk
+
+PROMPTS = {"no_agents": Path("/x/na"), "goodbye": Path("/x/bye")}
+
+
+@pytest.fixture
+def etc(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.delenv("HOTLINE_CONFIG", raising=False)
+    monkeypatch.chdir(tmp_path)
+    settings = Settings(
+        var_dir=tmp_path,
+        asterisk_prefix=tmp_path,
+        agi_port=4599,
+        ami_port=5039,
+        hotline_number="95338",
+        carrier_match="10.0.0.1, 10.0.0.2",
+    )
+    agents = [SipAgent("1001", "Alice", "pw-alice-1"), SipAgent("1002", "Bob", "pw-bob-2")]
+    conf = render_asterisk(settings, agents, PROMPTS)
+    assert conf == tmp_path / "asterisk-etc" / "asterisk.conf"
+    return conf.parent
+
+
+def read(etc: Path, name: str) -> str:
+    return (etc / name).read_text()
+
+
+def test_every_template_is_rendered_privately(etc: Path) -> None:
+    templates = sorted(t.name.removesuffix(".j2") for t in TEMPLATES.glob("*.j2"))
+    assert templates
+    assert sorted(p.name for p in etc.iterdir()) == templates
+    for name in templates:
+        assert stat.S_IMODE((etc / name).stat().st_mode) == 0o600, name
+        assert "{{" not in read(etc, name) and "{%" not in read(etc, name), name
+
+
+def test_pjsip_agents_and_carrier(etc: Path) -> None:
+    pjsip = read(etc, "pjsip.conf")
+    for ext, password in (("1001", "pw-alice-1"), ("1002", "pw-bob-2")):
+        assert f"[{ext}]\ntype = auth\nauth_type = userpass\nusername = {ext}\npassword = {password}\n" in pjsip
+        assert f"[{ext}](agent-endpoint)" in pjsip
+    assert '"Alice" <1001>' in pjsip
+    assert "match = 10.0.0.1\nmatch = 10.0.0.2\n" in pjsip
+    assert "bind = 127.0.0.1:5060" in pjsip
+
+
+def test_manager_has_the_ami_secret_and_port(etc: Path, tmp_path: Path) -> None:
+    manager = read(etc, "manager.conf")
+    secret = Settings(var_dir=tmp_path).ami_password  # the one generated into <var>/secrets.json
+    assert f"[hotline]\nsecret = {secret}\n" in manager
+    assert "port = 5039" in manager
+
+
+def test_dialplan(etc: Path) -> None:
+    dialplan = read(etc, "extensions.conf")
+    assert "exten => 95338,1,Goto(hotline,s,1)" in dialplan
+    assert "AGI(agi://127.0.0.1:4599/ivr)" in dialplan
+    assert "Queue(${HOTLINE_QUEUE},t,,,300)" in dialplan
+    assert "VoiceMail(95338@hotline,s)" in dialplan
+    assert "Playback(/x/na)" in dialplan
+    assert "Playback(/x/bye)" in dialplan
+    assert f"HOTLINE_REC_DIR = {etc.parent / 'recordings'}" in dialplan
+
+
+def test_queues_and_other_files(etc: Path, tmp_path: Path) -> None:
+    queues = read(etc, "queues.conf")
+    assert "autofill = yes" in queues
+    assert "monitor-format = wav" in queues
+    assert "[support]" in queues
+    assert f"astetcdir => {etc}" in read(etc, "asterisk.conf")
+    assert f"astmoddir => {tmp_path.resolve()}/lib/asterisk/modules" in read(etc, "asterisk.conf")
+    assert "rtpstart = 10000\nrtpend = 10999" in read(etc, "rtp.conf")
+    assert "95338 => 0000" in read(etc, "voicemail.conf")
+
+
+def test_directories_are_created(etc: Path, tmp_path: Path) -> None:
+    for d in ("asterisk-lib/keys", "asterisk-spool", "asterisk-run", "log/asterisk/cdr-csv", "recordings"):
+        assert (tmp_path / d).is_dir(), d
+
+
+def test_rendering_again_replaces_the_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("HOTLINE_CONFIG", raising=False)
+    monkeypatch.chdir(tmp_path)
+    settings = Settings(var_dir=tmp_path, asterisk_prefix=tmp_path, ami_secret="fixed")
+    render_asterisk(settings, [SipAgent("1001", "Alice", "old")], PROMPTS)
+    etc = render_asterisk(settings, [SipAgent("1003", "Carol", "new")], PROMPTS).parent
+    pjsip = read(etc, "pjsip.conf")
+    assert "password = new" in pjsip
+    assert "1001" not in pjsip
+    assert "secret = fixed" in read(etc, "manager.conf")
+    assert not list(etc.glob("*.tmp"))
