@@ -10,15 +10,16 @@ from typing import Any
 import pytest
 
 from tests.e2e.conftest import SIP_PASSWORD, Api, desk, fetch_all, fetch_row
-from tests.e2e.harness import HotlineStack, Phones, sox_stat
+from tests.e2e.harness import HotlineStack, Phones, SippProcess, sox_stat
 
 pytestmark = pytest.mark.e2e
 
 VIP_CALLER = "13800138000"  # Zhang Wei, VIP, two open tickets (demo data)
+Login = Callable[[str], Coroutine[Any, Any, str]]  # logs an agent in to the queue, returns its token
 
 
 @pytest.fixture
-async def agent_session(api: Api) -> AsyncIterator[Callable[[str], Coroutine[Any, Any, str]]]:
+async def agent_session(api: Api) -> AsyncIterator[Login]:
     """Log agents in to the queue for one test; log them out afterwards whatever happened."""
     tokens: list[str] = []
 
@@ -39,17 +40,38 @@ async def wait(proc_wait: Callable[[float], int], timeout: float) -> int:
     return await asyncio.to_thread(proc_wait, timeout)
 
 
-async def test_known_caller_pops_before_answer_and_is_recorded(
-    stack: HotlineStack, phones: Phones, api: Api, agent_session: Callable[[str], Coroutine[Any, Any, str]]
-) -> None:
-    token = await api.token("1001")
+async def answered_call(
+    stack: HotlineStack,
+    phones: Phones,
+    api: Api,
+    login: Login,
+    extension: str,
+    caller_number: str,
+    ring_ms: int,
+    hold_ms: int,
+    before_call: Callable[[], Coroutine[Any, Any, None]] | None = None,
+) -> tuple[float, dict[str, Any], SippProcess]:
+    """Agent ``extension`` (desk open, phone registered, in the queue) takes a call from ``caller_number``
+    who keys 0; returns when both phones are done: (time the pop reached the desk, the pop, agent phone)."""
+    token = await api.token(extension)
     async with desk(stack, token) as d:
-        agent = phones.agent_phone("1001", SIP_PASSWORD("1001"), ring_ms=1500)
-        await agent_session("1001")
-        caller = phones.call(VIP_CALLER, digit="0", dtmf_at_ms=2500, hold_ms=9000)
+        agent = phones.agent_phone(extension, SIP_PASSWORD(extension), ring_ms=ring_ms)
+        await login(extension)
+        if before_call:
+            await before_call()
+        caller = phones.call(caller_number, digit="0", dtmf_at_ms=2000, hold_ms=hold_ms)
         assert await wait(caller.wait, 90) == 0, caller.output()
         assert await wait(agent.wait, 30) == 0, agent.output()
         pop_at, pop = await d.wait_for("screen_pop", 5)
+    return pop_at, pop, agent
+
+
+async def test_known_caller_pops_before_answer_and_is_recorded(
+    stack: HotlineStack, phones: Phones, api: Api, agent_session: Login
+) -> None:
+    pop_at, pop, agent = await answered_call(
+        stack, phones, api, agent_session, "1001", VIP_CALLER, ring_ms=1500, hold_ms=9000
+    )
 
     # the pop reached the desk before the agent's phone answered, and named the customer
     answered = agent.sent_at("SIP/2.0 200 OK", "application/sdp")
@@ -91,21 +113,16 @@ async def test_known_caller_pops_before_answer_and_is_recorded(
     assert stats["RMS     amplitude"] > 0.02, stats  # both parties' audio, not silence
     assert rec["agent"] == "1001" and rec["customer_id"] == customer_id and rec["size_bytes"] == path.stat().st_size
 
-    r = await api.get("/api/interactions", token, limit=5)
+    r = await api.get("/api/interactions", await api.token("1001"), limit=5)
     assert pop["call_id"] in [i["uniqueid"] for i in r.json()]
 
 
 async def test_unknown_caller_reaches_agent_with_unknown_pop(
-    stack: HotlineStack, phones: Phones, api: Api, agent_session: Callable[[str], Coroutine[Any, Any, str]]
+    stack: HotlineStack, phones: Phones, api: Api, agent_session: Login
 ) -> None:
-    token = await api.token("1002")
-    async with desk(stack, token) as d:
-        agent = phones.agent_phone("1002", SIP_PASSWORD("1002"), ring_ms=1000)
-        await agent_session("1002")
-        caller = phones.call("13311112222", digit="0", dtmf_at_ms=2000, hold_ms=5000)
-        assert await wait(caller.wait, 90) == 0, caller.output()
-        assert await wait(agent.wait, 30) == 0, agent.output()
-        pop_at, pop = await d.wait_for("screen_pop", 5)
+    pop_at, pop, agent = await answered_call(
+        stack, phones, api, agent_session, "1002", "13311112222", ring_ms=1000, hold_ms=5000
+    )
 
     assert pop_at < agent.sent_at("SIP/2.0 200 OK", "application/sdp")[0]
     assert pop["known"] is False and pop["customer"] is None and pop["lookup_failed"] is False
@@ -140,25 +157,23 @@ async def test_no_agent_logged_in_offers_voicemail(stack: HotlineStack, phones: 
 
 
 async def test_database_down_caller_still_reaches_agent(
-    stack: HotlineStack, phones: Phones, api: Api, agent_session: Callable[[str], Coroutine[Any, Any, str]]
+    stack: HotlineStack, phones: Phones, api: Api, agent_session: Login
 ) -> None:
     """With PostgreSQL stopped, the known caller is treated as unknown and still served; the call's
     rows are written once the database is back."""
     from hotline.pgcluster import LocalCluster
 
-    token = await api.token("1004")
     cluster = LocalCluster(stack.var, stack.ports["pg"])
-    async with desk(stack, token) as d:
-        agent = phones.agent_phone("1004", SIP_PASSWORD("1004"), ring_ms=1000)
-        await agent_session("1004")
+
+    async def stop_database() -> None:
         await asyncio.to_thread(cluster.stop)
-        try:
-            caller = phones.call(VIP_CALLER, digit="0", dtmf_at_ms=2000, hold_ms=4000)
-            assert await wait(caller.wait, 90) == 0, caller.output()
-            assert await wait(agent.wait, 30) == 0, agent.output()
-            _, pop = await d.wait_for("screen_pop", 5)
-        finally:
-            await asyncio.to_thread(cluster.start)
+
+    try:
+        _, pop, _ = await answered_call(
+            stack, phones, api, agent_session, "1004", VIP_CALLER, ring_ms=1000, hold_ms=4000, before_call=stop_database
+        )
+    finally:
+        await asyncio.to_thread(cluster.start)
 
     assert pop["known"] is False and pop["lookup_failed"] is True
     row = await fetch_row(stack, "SELECT * FROM interactions WHERE uniqueid = $1", pop["call_id"], timeout=30)
@@ -168,7 +183,7 @@ async def test_database_down_caller_still_reaches_agent(
 
 
 async def test_asterisk_crash_is_restarted_and_agents_rejoin(
-    stack: HotlineStack, api: Api, agent_session: Callable[[str], Coroutine[Any, Any, str]]
+    stack: HotlineStack, api: Api, agent_session: Login
 ) -> None:
     """Asterisk dies: the controller restarts it, the AMI client reconnects, and the agents who were
     logged in are members of the queue again, with their pause state."""
