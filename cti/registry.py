@@ -8,11 +8,13 @@ and is only looked up here when the controller missed the IVR (it restarted mid-
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 from typing import Any
 
 from crm_bridge.service import CustomerDirectory
 from cti.calls import Call, extension_of, now
 from cti.screenpop import build_pop
+from hotline.ami import AmiClient
 from hotline.bus import EventBus
 from hotline.logs import bind_call, get_logger
 
@@ -33,15 +35,34 @@ def _waited(call: Call, e: dict[str, Any]) -> float | None:
     return (now() - call.queued_at).total_seconds() if call.queued_at else _float(e.get("HoldTime"))
 
 
+def _duration(hms: str | None) -> float:
+    """'01:02:03' → 3723.0 (CoreShowChannel's Duration); 0 when unreadable."""
+    try:
+        h, m, sec = (int(x) for x in (hms or "").split(":"))
+        return h * 3600 + m * 60 + sec
+    except ValueError:
+        return 0.0
+
+
 class CallRegistry:
-    def __init__(self, bus: EventBus, customers: CustomerDirectory, lookup_timeout: float = 0.5) -> None:
+    def __init__(
+        self,
+        bus: EventBus,
+        customers: CustomerDirectory,
+        lookup_timeout: float = 0.5,
+        ami: AmiClient | None = None,
+        context: str = "hotline",
+    ) -> None:
         self.bus = bus
         self.customers = customers
+        self.ami = ami
+        self.context = context
         self.lookup_timeout = lookup_timeout
         self.calls: dict[str, Call] = {}
         self.pops_sent = 0
 
     def subscribe(self) -> None:
+        self.bus.subscribe("ami.connected", self.resync)
         for name in ("ivr.started", "ivr.done"):
             self.bus.subscribe(name, getattr(self, "on_" + name.replace(".", "_")))
         for event in (
@@ -165,3 +186,74 @@ class CallRegistry:
                 talk=call.talk_seconds,
             )
         self.bus.publish("call.ended", {"call": call})
+
+    # after a (re)connection
+    async def resync(self, *_: Any) -> None:
+        """Adopt the calls Asterisk carries that we do not know (the controller restarted mid-call), so that
+        their pops, interaction rows and recordings are not lost. Times we did not witness are estimated
+        from Asterisk's channel durations and queue waits."""
+        if self.ami is None:
+            return
+        try:
+            channels = (await self.ami.action("CoreShowChannels", as_list=True)).get("events", [])
+            entries = (await self.ami.action("QueueStatus", as_list=True)).get("events", [])
+        except Exception as e:
+            log.warning("live-call resync skipped", error=repr(e))
+            return
+        waits = {e.get("Uniqueid"): float(e.get("Wait") or 0) for e in entries if e.get("Event") == "QueueEntry"}
+        channels = [c for c in channels if c.get("Event") == "CoreShowChannel"]
+        adopted = 0
+        for ch in channels:
+            uid = ch.get("Uniqueid")
+            if not uid or uid in self.calls or ch.get("Context") != self.context or uid != ch.get("Linkedid"):
+                continue
+            t = now()
+            call = Call(
+                uniqueid=uid,
+                caller=ch.get("CallerIDNum"),
+                channel=ch.get("Channel"),
+                started_at=t - timedelta(seconds=_duration(ch.get("Duration"))),
+            )
+            if uid in waits:
+                call.queued_at = t - timedelta(seconds=waits[uid])
+            elif ch.get("BridgeId"):
+                peer = next(
+                    (c for c in channels if c.get("BridgeId") == ch["BridgeId"] and c.get("Uniqueid") != uid), None
+                )
+                if peer is not None:
+                    call.agent = extension_of(peer.get("Channel"))
+                    call.answered_at = t - timedelta(seconds=_duration(peer.get("Duration")))
+            await self._restore_ivr_facts(call)
+            self.calls[uid] = call
+            adopted += 1
+            with bind_call(uid):
+                log.info("live call adopted", caller=call.caller, agent=call.agent, queued=call.queued_at is not None)
+        if adopted:
+            log.info("live calls resynced", adopted=adopted)
+
+    async def _restore_ivr_facts(self, call: Call) -> None:
+        """What the IVR left in the channel's variables, and the customer card it named."""
+        assert self.ami is not None
+        facts: dict[str, str] = {}
+        for var in ("HOTLINE_IVR_PATH", "HOTLINE_INTENT", "HOTLINE_QUEUE", "HOTLINE_PRIORITY", "HOTLINE_CUSTOMER_ID"):
+            try:
+                reply = await self.ami.action("Getvar", Channel=call.channel, Variable=var)
+            except Exception:
+                continue
+            if reply.get("Value"):
+                facts[var] = str(reply["Value"])
+        call.ivr_path, call.intent = facts.get("HOTLINE_IVR_PATH"), facts.get("HOTLINE_INTENT")
+        call.queue = facts.get("HOTLINE_QUEUE")
+        priority = facts.get("HOTLINE_PRIORITY", "")
+        call.priority = int(priority) if priority.isdigit() else 0
+        customer_id = facts.get("HOTLINE_CUSTOMER_ID", "")
+        try:
+            async with asyncio.timeout(self.lookup_timeout):
+                call.customer = (
+                    await self.customers.card_by_id(int(customer_id))
+                    if customer_id.isdigit()
+                    else await self.customers.card_by_phone(call.caller)
+                )
+        except Exception as e:
+            call.lookup_failed = True
+            log.warning("customer look-up for an adopted call failed", error=repr(e))

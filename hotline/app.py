@@ -61,7 +61,7 @@ class Controller:
         self.agi = FastAgiServer(settings.bind_host, settings.agi_port)
         self.customers = CustomerDirectory(self.db)
         self.hub = AgentHub(self.bus)
-        self.calls = CallRegistry(self.bus, self.customers)
+        self.calls = CallRegistry(self.bus, self.customers, ami=self.ami)
         self.agents = AgentService(self.db, self.ami, self.bus, settings.support_queue)
         self.queue_events = QueueEventWriter(self.bus, self.db)
         self.interactions = InteractionWriter(self.bus, self.db)

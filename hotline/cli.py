@@ -16,7 +16,7 @@ from pydantic import ValidationError
 
 from hotline.config import Settings, load_settings
 from hotline.logs import setup_logging
-from hotline.stack import Stack, StackError, pid_alive, read_pid
+from hotline.stack import Stack, StackError, pid_alive, read_pid, serve_controller
 
 
 def _health(s: Settings, timeout: float = 2.0) -> dict | None:  # type: ignore[type-arg]
@@ -35,6 +35,11 @@ def _health(s: Settings, timeout: float = 2.0) -> dict | None:  # type: ignore[t
 
 def cmd_run(s: Settings, _: argparse.Namespace) -> int:
     return Stack(s).run()
+
+
+def cmd_controller(s: Settings, _: argparse.Namespace) -> int:
+    asyncio.run(serve_controller(s))
+    return 0
 
 
 def cmd_prepare(s: Settings, _: argparse.Namespace) -> int:
@@ -103,6 +108,7 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("run", help="set up and run everything in the foreground (Ctrl-C stops)")
     sub.add_parser("prepare", help="set up only: database, migrations, demo data, Asterisk config")
+    sub.add_parser("controller", help="the controller alone (AMI, FastAGI, API), for a supervisor to run")
     up = sub.add_parser("up", help="run in the background; returns once healthy")
     up.add_argument("--timeout", type=float, default=180)
     down = sub.add_parser("down", help="stop what `up` started")
@@ -115,7 +121,14 @@ def main(argv: list[str] | None = None) -> int:
         print(f"hotline: invalid configuration:\n{e}", file=sys.stderr)
         return 2
     setup_logging(settings.log_level, settings.log_json)
-    commands = {"run": cmd_run, "prepare": cmd_prepare, "up": cmd_up, "down": cmd_down, "status": cmd_status}
+    commands = {
+        "run": cmd_run,
+        "prepare": cmd_prepare,
+        "controller": cmd_controller,
+        "up": cmd_up,
+        "down": cmd_down,
+        "status": cmd_status,
+    }
     try:
         return commands[args.command](settings, args)
     except StackError as e:

@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import os
 import signal
 import subprocess
+import sys
 import time
+import urllib.request
 from pathlib import Path
 
 import uvicorn
@@ -46,7 +49,7 @@ class Stack:
             else None
         )
         self.asterisk: subprocess.Popen[bytes] | None = None
-        self.exit_code = 0
+        self.controller: subprocess.Popen[bytes] | None = None
 
     # ---- set-up --------------------------------------------------------------------------------
     async def prepare(self, demo: bool = True) -> None:
@@ -126,59 +129,104 @@ class Stack:
                 self.asterisk.wait()
         log.info("Asterisk stopped")
 
-    async def watch_asterisk(self, server: uvicorn.Server, max_restarts: int = 5, window: float = 300) -> None:
-        """Restart Asterisk if it dies (the AMI client reconnects and the agents' queue membership is
-        restored on login); give up, stopping everything, if it keeps dying."""
-        restarts: list[float] = []
-        while not server.should_exit:
-            await asyncio.sleep(1.0)
-            if self.asterisk is None or self.asterisk.poll() is None:
-                continue
-            now = time.monotonic()
-            restarts = [t for t in restarts if now - t < window] + [now]
-            if len(restarts) > max_restarts:
-                log.error("Asterisk keeps exiting; stopping", restarts=len(restarts), window=window)
-                self.exit_code = 1
-                server.should_exit = True
-                return
-            log.error("Asterisk exited unexpectedly; restarting", code=self.asterisk.returncode)
-            try:
-                await asyncio.to_thread(self.start_asterisk)
-            except StackError as e:
-                log.error("Asterisk restart failed", error=str(e))
-
-    # ---- everything ----------------------------------------------------------------------------
-    async def serve(self) -> None:
-        s = self.settings
-        controller = Controller(s)
-        config = uvicorn.Config(
-            controller.build_api(), host=s.bind_host, port=s.http_port, log_config=None, access_log=False, lifespan="on"
+    # ---- the controller ------------------------------------------------------------------------
+    def start_controller(self) -> None:
+        """The controller is a process of its own: it can restart (or crash) while Asterisk keeps the
+        calls; on reconnecting it rebuilds its view of the live calls from AMI."""
+        self.controller = subprocess.Popen(
+            [sys.executable, "-m", "hotline.cli", "controller"],
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
         )
-        server = uvicorn.Server(config)
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, lambda: setattr(server, "should_exit", True))
-        watchdog = asyncio.create_task(self.watch_asterisk(server))
+        (self.settings.var_dir / "controller.pid").write_text(str(self.controller.pid))
+        log.info("controller started", pid=self.controller.pid)
+
+    def stop_controller(self, timeout: float = 20) -> None:
+        if self.controller is None or self.controller.poll() is not None:
+            return
+        self.controller.terminate()
         try:
-            await server.serve()
-        finally:
-            watchdog.cancel()
+            self.controller.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.controller.kill()
+            self.controller.wait()
+        log.info("controller stopped")
+
+    def healthy(self) -> bool:
+        url = f"http://{self.settings.bind_host}:{self.settings.http_port}/healthz"
+        try:
+            with urllib.request.urlopen(url, timeout=2) as r:
+                return bool(json.load(r).get("ok"))
+        except (OSError, ValueError):
+            return False
+
+    # ---- supervision ---------------------------------------------------------------------------
+    def supervise(self, poll: float = 0.5, max_restarts: int = 5, window: float = 300) -> int:
+        """Until SIGINT/SIGTERM: restart a child that died (Asterisk or the controller); give up, stopping
+        everything, if one keeps dying. Prints the banner once the controller first reports healthy."""
+        stopping: list[int] = []
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, lambda signum, _frame: stopping.append(signum))
+        restarts: dict[str, list[float]] = {"asterisk": [], "controller": []}
+        announced = False
+        while not stopping:
+            time.sleep(poll)
+            if not announced and self.healthy():
+                print_banner(self.settings)
+                announced = True
+            for name, proc, start in (
+                ("asterisk", self.asterisk, self.start_asterisk),
+                ("controller", self.controller, self.start_controller),
+            ):
+                if proc is None or proc.poll() is None or stopping:
+                    continue
+                now = time.monotonic()
+                restarts[name] = [t for t in restarts[name] if now - t < window] + [now]
+                if len(restarts[name]) > max_restarts:
+                    log.error(f"{name} keeps exiting; stopping everything", restarts=max_restarts, window=window)
+                    return 1
+                log.error(f"{name} exited unexpectedly; restarting", code=proc.returncode)
+                try:
+                    start()
+                except StackError as e:
+                    log.error(f"{name} restart failed", error=str(e))
+        return 0
 
     def run(self) -> int:
-        """Foreground: set up, start everything, serve; Ctrl-C (or SIGTERM) stops what was started."""
+        """Foreground: set up, start everything, supervise; Ctrl-C (or SIGTERM) stops what was started,
+        in reverse order."""
+        pidfile = self.settings.var_dir / "hotline.pid"
         try:
             asyncio.run(self.prepare())
             self.start_asterisk()
-            (self.settings.var_dir / "hotline.pid").write_text(str(os.getpid()))
-            print_banner(self.settings)
-            asyncio.run(self.serve())
-            return self.exit_code
+            self.start_controller()
+            pidfile.write_text(str(os.getpid()))
+            return self.supervise()
         finally:
+            self.stop_controller()
             self.stop_asterisk()
             if self.cluster:
                 self.cluster.stop()
             with contextlib.suppress(FileNotFoundError):
-                (self.settings.var_dir / "hotline.pid").unlink()
+                pidfile.unlink()
+
+
+async def serve_controller(settings: Settings) -> None:
+    """The controller process: AMI, FastAGI and the HTTP/WebSocket API until SIGINT/SIGTERM."""
+    controller = Controller(settings)
+    config = uvicorn.Config(
+        controller.build_api(),
+        host=settings.bind_host,
+        port=settings.http_port,
+        log_config=None,
+        access_log=False,
+        lifespan="on",
+    )
+    server = uvicorn.Server(config)
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, lambda: setattr(server, "should_exit", True))
+    await server.serve()
 
 
 def print_banner(s: Settings) -> None:

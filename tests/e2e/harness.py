@@ -158,9 +158,10 @@ class HotlineStack:
                 self.proc.kill()
                 self.proc.wait()
         leftovers = []
-        pid_file = self.var / "asterisk.pid"
-        if pid_file.exists():
-            leftovers.append(int(pid_file.read_text()))
+        for name in ("controller.pid", "asterisk.pid"):
+            pid_file = self.var / name
+            if pid_file.exists():
+                leftovers.append(int(pid_file.read_text()))
         postmaster = LocalCluster(self.var, self.ports["pg"]).data / "postmaster.pid"
         if postmaster.exists():
             leftovers.append(int(postmaster.read_text().split()[0]))
@@ -258,26 +259,8 @@ class Phones:
         return p
 
     def register(self, extension: str, password: str, contact_port: int) -> None:
-        p = self._sipp(
-            "register",
-            "register.xml",
-            [
-                "-m",
-                "1",
-                "-timeout",
-                "10",
-                "-set",
-                "user",
-                extension,
-                "-set",
-                "contact_port",
-                str(contact_port),
-                "-au",
-                extension,
-                "-ap",
-                password,
-            ],
-        )
+        args = f"-m 1 -timeout 10 -set user {extension} -set contact_port {contact_port} -au {extension} -ap {password}"
+        p = self._sipp("register", "register.xml", args.split())
         rc = p.wait(15)
         assert rc == 0, f"registration of {extension} failed:\n{p.output()}"
 
@@ -286,13 +269,8 @@ class Phones:
     ) -> SippProcess:
         """A registered phone that rings ``ring_ms`` then answers, ``calls`` times."""
         port = free_port(socket.SOCK_DGRAM)
-        p = self._sipp(
-            "agent",
-            "agent.xml",
-            ["-m", str(calls), "-timeout", str(timeout_s), "-set", "ring", str(ring_ms)],
-            trace=True,
-            port=port,
-        )
+        args = f"-m {calls} -timeout {timeout_s} -set ring {ring_ms}"
+        p = self._sipp("agent", "agent.xml", args.split(), trace=True, port=port)
         time.sleep(0.3)  # listening before Asterisk learns where to send INVITEs
         self.register(extension, password, port)
         return p
@@ -305,31 +283,14 @@ class Phones:
         hold_ms: int = 8000,
         number: str = "11183",
         timeout_s: int = 90,
+        trace: bool = False,
     ) -> SippProcess:
-        return self._sipp(
-            "caller",
-            "caller.xml",
-            [
-                "-s",
-                number,
-                "-m",
-                "1",
-                "-timeout",
-                str(timeout_s),
-                "-set",
-                "caller",
-                caller,
-                "-set",
-                "digit",
-                digit,
-                "-set",
-                "dtmf_at",
-                str(dtmf_at_ms),
-                "-set",
-                "hold",
-                str(hold_ms),
-            ],
+        """A carrier caller: dials ``number``, keys ``digit`` after ``dtmf_at_ms``, hangs up ``hold_ms`` later."""
+        args = (
+            f"-s {number} -m 1 -timeout {timeout_s} -set caller {caller} -set digit {digit} "
+            f"-set dtmf_at {dtmf_at_ms} -set hold {hold_ms}"
         )
+        return self._sipp("caller", "caller.xml", args.split(), trace=trace)
 
     def stop_all(self) -> None:
         for p in self.started:

@@ -211,3 +211,44 @@ async def test_asterisk_crash_is_restarted_and_agents_rejoin(
     assert "PJSIP/1006" in members, f"member not restored: {members!r}\n{stack.log_tail(20)}"
     line = next(x for x in members.splitlines() if "PJSIP/1006" in x)
     assert "(paused:training" in line, line
+
+
+async def test_controller_killed_mid_call_the_call_goes_on_and_is_logged(
+    stack: HotlineStack, phones: Phones, api: Api, agent_session: Login
+) -> None:
+    """The controller dies while a caller talks to an agent: Asterisk keeps the call, the supervisor
+    restarts the controller, which adopts the live call and writes its interaction row at the hangup."""
+    import os
+    import signal
+    import time
+
+    token = await api.token("1007")
+    async with desk(stack, token) as d:
+        agent = phones.agent_phone("1007", SIP_PASSWORD("1007"), ring_ms=1000)
+        await agent_session("1007")
+        caller = phones.call("13900139000", digit="0", dtmf_at_ms=2000, hold_ms=14000, trace=True)
+        _, pop = await d.wait_for("screen_pop", 30)
+        await d.wait_for("call_answered", 10)
+    old_pid = int((stack.var / "controller.pid").read_text())
+    os.kill(old_pid, signal.SIGKILL)
+
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        await asyncio.sleep(0.5)
+        health = stack.health()
+        if health and health["ok"] and int((stack.var / "controller.pid").read_text()) != old_pid:
+            break
+    else:
+        raise AssertionError(f"controller not back: {stack.health()}\n{stack.log_tail(30)}")
+    assert caller.proc.poll() is None, "the call ended with the controller"
+
+    assert await wait(caller.wait, 60) == 0, caller.output()
+    assert await wait(agent.wait, 30) == 0, agent.output()
+    assert len(caller.sent_at("BYE")) == 1, "Asterisk hung up on the caller: the call was dropped"
+
+    row = await fetch_row(stack, "SELECT * FROM interactions WHERE uniqueid = $1", pop["call_id"], timeout=30)
+    li_na = (await fetch_row(stack, "SELECT id FROM customers WHERE phone = $1", "13900139000"))["id"]
+    assert row["outcome"] == "answered" and row["agent"] == "1007" and row["customer_id"] == li_na
+    assert row["ivr_path"] == "main:0" and row["queue"] == "support"
+    assert 10.0 <= row["talk_seconds"] <= 16.0, row["talk_seconds"]  # estimated from the agent leg's age
+    assert await fetch_row(stack, "SELECT id FROM recordings WHERE uniqueid = $1", pop["call_id"])
