@@ -224,3 +224,96 @@ async def test_agent_called_without_interface_pops_nothing() -> None:
 )
 def test_extension_of(interface: str | None, extension: str | None) -> None:
     assert extension_of(interface) == extension
+
+
+class FakeAmiForResync:
+    """Answers the three actions a resync sends, from a scripted Asterisk state."""
+
+    def __init__(self, channels: list[dict[str, str]], entries: list[dict[str, str]], variables: dict[str, str]):
+        self.channels, self.entries, self.variables = channels, entries, variables
+        self.actions: list[str] = []
+
+    async def action(self, name: str, as_list: bool = False, **fields: Any) -> dict[str, Any]:
+        self.actions.append(name)
+        if name == "CoreShowChannels":
+            return {"Response": "Success", "events": [{"Event": "CoreShowChannel", **c} for c in self.channels]}
+        if name == "QueueStatus":
+            return {"Response": "Success", "events": self.entries}
+        if name == "Getvar":
+            return {"Response": "Success", "Value": self.variables.get(fields["Variable"], "")}
+        raise AssertionError(name)
+
+
+def channel(
+    uid: str, name: str, context: str, duration: str, bridge: str = "", linked: str | None = None
+) -> dict[str, str]:
+    return {
+        "Uniqueid": uid,
+        "Linkedid": linked or uid,
+        "Channel": name,
+        "Context": context,
+        "Duration": duration,
+        "BridgeId": bridge,
+        "CallerIDNum": CALLER,
+    }
+
+
+async def test_resync_adopts_talking_and_queued_calls_only(fast_finalise: None) -> None:
+    talking, queued = "100.1", "100.3"
+    fake = FakeAmiForResync(
+        channels=[
+            channel(talking, "PJSIP/carrier-1", "hotline", "00:01:05", bridge="b1"),
+            channel("100.2", "PJSIP/1003-2", "from-agents", "00:00:40", bridge="b1", linked=talking),
+            channel(queued, "PJSIP/carrier-3", "hotline", "00:00:20"),
+            channel("100.4", "PJSIP/1004-4", "from-agents", "00:00:03"),  # an agent-to-agent call: not ours
+        ],
+        entries=[{"Event": "QueueEntry", "Uniqueid": queued, "Wait": "12"}],
+        variables={
+            "HOTLINE_IVR_PATH": "main:3",
+            "HOTLINE_INTENT": "complaint",
+            "HOTLINE_QUEUE": "support",
+            "HOTLINE_PRIORITY": "10",
+            "HOTLINE_CUSTOMER_ID": "",
+        },
+    )
+    bus = EventBus()
+    customers = FakeCustomers(card(tier="vip"))
+    calls = CallRegistry(bus, customers, lookup_timeout=0.2, ami=fake)  # type: ignore[arg-type]
+    calls.subscribe()
+    recorder = Recorder(bus)
+    bus.publish("ami.connected", {})
+    await bus.drain()
+
+    assert set(calls.calls) == {talking, queued}
+    t = calls.calls[talking]
+    assert t.agent == "1003" and t.answered_at is not None and t.queued_at is None
+    assert (t.answered_at - t.started_at).total_seconds() == pytest.approx(25, abs=1)
+    assert (t.ivr_path, t.intent, t.queue, t.priority) == ("main:3", "complaint", "support", 10)
+    assert t.customer is not None and t.customer.tier == "vip"
+    q = calls.calls[queued]
+    assert q.answered_at is None and q.queued_at is not None
+    assert (q.queued_at - q.started_at).total_seconds() == pytest.approx(8, abs=1)
+
+    bus.publish("ami.Hangup", {"Event": "Hangup", "Uniqueid": talking})
+    await asyncio.sleep(0.1)
+    ended = recorder.one("call.ended")["call"]
+    assert ended.uniqueid == talking and ended.final_outcome() == "answered"
+    assert ended.talk_seconds == pytest.approx(40, abs=1)
+
+    fake.channels = [c for c in fake.channels if c["Uniqueid"] not in (talking, "100.2")]  # gone from Asterisk
+    bus.publish("ami.connected", {})  # a second resync keeps what it knows and adopts nothing twice
+    await bus.drain()
+    assert set(calls.calls) == {queued} and calls.calls[queued] is q
+
+
+async def test_resync_without_asterisk_answers_changes_nothing() -> None:
+    class Down:
+        async def action(self, name: str, as_list: bool = False, **fields: Any) -> dict[str, Any]:
+            raise ConnectionError("gone")
+
+    bus = EventBus()
+    calls = CallRegistry(bus, FakeCustomers(), ami=Down())  # type: ignore[arg-type]
+    calls.subscribe()
+    bus.publish("ami.connected", {})
+    await bus.drain()
+    assert calls.calls == {}
