@@ -15,8 +15,10 @@ import signal
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
+from typing import Any
 
 import uvicorn
 from sqlalchemy import select
@@ -35,6 +37,8 @@ from ivr.menu import load_menu
 
 log = get_logger(__name__)
 
+LIVENESS_TIMEOUT = 10.0  # seconds a running controller may leave /healthz unanswered before it is killed
+
 
 class StackError(RuntimeError):
     pass
@@ -50,6 +54,7 @@ class Stack:
         )
         self.asterisk: subprocess.Popen[bytes] | None = None
         self.controller: subprocess.Popen[bytes] | None = None
+        self.controller_started = 0.0
 
     # ---- set-up --------------------------------------------------------------------------------
     async def prepare(self, demo: bool = True) -> None:
@@ -133,6 +138,7 @@ class Stack:
     def start_controller(self) -> None:
         """The controller is a process of its own: it can restart (or crash) while Asterisk keeps the
         calls; on reconnecting it rebuilds its view of the live calls from AMI."""
+        self.controller_started = time.monotonic()
         self.controller = subprocess.Popen(
             [sys.executable, "-m", "hotline.cli", "controller"],
             stdin=subprocess.DEVNULL,
@@ -152,28 +158,49 @@ class Stack:
             self.controller.wait()
         log.info("controller stopped")
 
-    def healthy(self) -> bool:
+    def health(self) -> dict[str, Any] | None:
+        """The controller's health report (also when it says 503), or None if it does not answer."""
         url = f"http://{self.settings.bind_host}:{self.settings.http_port}/healthz"
         try:
             with urllib.request.urlopen(url, timeout=2) as r:
-                return bool(json.load(r).get("ok"))
+                return json.load(r)  # type: ignore[no-any-return]
+        except urllib.error.HTTPError as e:
+            try:
+                return json.load(e)  # type: ignore[no-any-return]
+            except ValueError:
+                return None
         except (OSError, ValueError):
-            return False
+            return None
 
     # ---- supervision ---------------------------------------------------------------------------
-    def supervise(self, poll: float = 0.5, max_restarts: int = 5, window: float = 300) -> int:
+    def supervise(
+        self, poll: float = 0.5, max_restarts: int = 5, window: float = 300, liveness_timeout: float = LIVENESS_TIMEOUT
+    ) -> int:
         """Until SIGINT/SIGTERM: restart a child that died (Asterisk or the controller); give up, stopping
-        everything, if one keeps dying. Prints the banner once the controller first reports healthy."""
+        everything, if one keeps dying. A controller that stops answering HTTP for ``liveness_timeout`` is
+        killed (and so restarted): a hung controller would otherwise hold callers silent in the IVR, while
+        killing it closes their AGI sockets and the dialplan's defaults route them to an agent.
+        Prints the banner once the controller first reports healthy."""
         stopping: list[int] = []
         for sig in (signal.SIGINT, signal.SIGTERM):
             signal.signal(sig, lambda signum, _frame: stopping.append(signum))
         restarts: dict[str, list[float]] = {"asterisk": [], "controller": []}
         announced = False
+        last_answer = time.monotonic()
         while not stopping:
             time.sleep(poll)
-            if not announced and self.healthy():
-                print_banner(self.settings)
-                announced = True
+            report = self.health()
+            if report is not None:
+                last_answer = time.monotonic()
+                if not announced and report.get("ok"):
+                    print_banner(self.settings)
+                    announced = True
+            elif self.controller is not None and self.controller.poll() is None:
+                silent = time.monotonic() - max(last_answer, self.controller_started)
+                if silent > liveness_timeout:
+                    log.error("controller not answering; killing it", silent_seconds=round(silent, 1))
+                    self.controller.kill()
+                    self.controller.wait()
             for name, proc, start in (
                 ("asterisk", self.asterisk, self.start_asterisk),
                 ("controller", self.controller, self.start_controller),

@@ -4,6 +4,7 @@ app_queue → SIPp agent phone, with the desk's WebSocket, the recording and the
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator, Callable, Coroutine
 from typing import Any
 
@@ -252,3 +253,40 @@ async def test_controller_killed_mid_call_the_call_goes_on_and_is_logged(
     assert row["ivr_path"] == "main:0" and row["queue"] == "support"
     assert 10.0 <= row["talk_seconds"] <= 16.0, row["talk_seconds"]  # estimated from the agent leg's age
     assert await fetch_row(stack, "SELECT id FROM recordings WHERE uniqueid = $1", pop["call_id"])
+
+
+async def test_controller_hung_in_the_ivr_the_caller_still_reaches_an_agent(
+    stack: HotlineStack, phones: Phones, api: Api, agent_session: Login
+) -> None:
+    """The controller freezes while a caller is in its IVR: the supervisor notices it no longer answers and
+    kills it; the AGI socket closes, the dialplan's defaults queue the caller, an agent answers."""
+    import os
+    import signal
+    import time
+
+    agent = phones.agent_phone("1008", SIP_PASSWORD("1008"), ring_ms=1000)
+    await agent_session("1008")
+    caller = phones.call("13600136000", digit="0", dtmf_at_ms=30000, hold_ms=6000, trace=True)
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        health = stack.health()
+        if health and health["components"]["agi"]["active"] >= 1:
+            break
+        await asyncio.sleep(0.1)
+    else:
+        raise AssertionError(f"the call never reached the IVR: {stack.health()}")
+    frozen = int((stack.var / "controller.pid").read_text())
+    os.kill(frozen, signal.SIGSTOP)
+    try:
+        assert await wait(agent.wait, 60) == 0, agent.output()  # answered while the caller still waited
+        assert agent.sent_at("SIP/2.0 200 OK", "application/sdp"), "the agent's phone never answered"
+        assert await wait(caller.wait, 60) == 0, caller.output()
+    finally:
+        with contextlib.suppress(ProcessLookupError):  # the supervisor has normally killed it already
+            os.kill(frozen, signal.SIGCONT)
+    assert len(caller.sent_at("BYE")) == 1, "the caller was hung up on"
+    assert int((stack.var / "controller.pid").read_text()) != frozen
+    row = await fetch_row(
+        stack, "SELECT * FROM interactions WHERE caller = $1 ORDER BY id DESC LIMIT 1", "13600136000", timeout=30
+    )
+    assert row["agent"] == "1008" and row["outcome"] == "answered" and row["ivr_path"] is None
