@@ -55,14 +55,14 @@ def cmd_up(s: Settings, args: argparse.Namespace) -> int:
         print(f"hotline already running (pid {pid})")
         return 0
     s.log_dir.mkdir(parents=True, exist_ok=True)
-    out = (s.log_dir / "hotline.log").open("ab")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "hotline.cli", "run"],
-        stdout=out,
-        stderr=subprocess.STDOUT,
-        stdin=subprocess.DEVNULL,
-        start_new_session=True,
-    )
+    with (s.log_dir / "hotline.log").open("ab") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "hotline.cli", "run"],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
     deadline = time.monotonic() + args.timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
