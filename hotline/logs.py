@@ -7,11 +7,25 @@ through every await in that task.
 from __future__ import annotations
 
 import logging
+import re
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 import structlog
+
+_SECRET_PARAM = re.compile(r"(token=)[^&\s\"']+")
+
+
+class RedactSecrets(logging.Filter):
+    """Desk tokens travel in the WebSocket URL; the server's access lines must not write them down."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.name.startswith("uvicorn"):
+            message = record.getMessage()
+            if "token=" in message:
+                record.msg, record.args = _SECRET_PARAM.sub(r"\1[redacted]", message), None
+        return True
 
 
 def setup_logging(level: str = "INFO", json: bool = False) -> None:
@@ -30,6 +44,7 @@ def setup_logging(level: str = "INFO", json: bool = False) -> None:
         cache_logger_on_first_use=True,
     )
     handler = logging.StreamHandler(sys.stderr)
+    handler.addFilter(RedactSecrets())
     handler.setFormatter(
         structlog.stdlib.ProcessorFormatter(
             processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, renderer],

@@ -268,11 +268,18 @@ class Phones:
         self, extension: str, password: str, ring_ms: int = 1500, calls: int = 1, timeout_s: int = 90
     ) -> SippProcess:
         """A registered phone that rings ``ring_ms`` then answers, ``calls`` times."""
+        return self.shared_agent_phone({extension: password}, ring_ms, calls, timeout_s, trace=True)
+
+    def shared_agent_phone(
+        self, credentials: dict[str, str], ring_ms: int, calls: int, timeout_s: int, trace: bool = False
+    ) -> SippProcess:
+        """One answering SIPp for several agents: each registers with its Contact at this phone."""
         port = free_port(socket.SOCK_DGRAM)
         args = f"-m {calls} -timeout {timeout_s} -set ring {ring_ms}"
-        p = self._sipp("agent", "agent.xml", args.split(), trace=True, port=port)
+        p = self._sipp("agent", "agent.xml", args.split(), trace=trace, port=port)
         time.sleep(0.3)  # listening before Asterisk learns where to send INVITEs
-        self.register(extension, password, port)
+        for extension, password in credentials.items():
+            self.register(extension, password, port)
         return p
 
     def call(

@@ -290,3 +290,10 @@ async def test_controller_hung_in_the_ivr_the_caller_still_reaches_an_agent(
         stack, "SELECT * FROM interactions WHERE caller = $1 ORDER BY id DESC LIMIT 1", "13600136000", timeout=30
     )
     assert row["agent"] == "1008" and row["outcome"] == "answered" and row["ivr_path"] is None
+
+
+async def test_unknown_number_is_told_so_and_released(stack: HotlineStack, phones: Phones) -> None:
+    caller = phones.call("13800138000", number="95555", dtmf_at_ms=8000, hold_ms=1000, trace=True)
+    assert await wait(caller.wait, 60) == 0, caller.output()
+    assert caller.sent_at("BYE") == [], "Asterisk should have released the call after its message"
+    assert len(caller.sent_at("SIP/2.0 200 OK")) == 1  # our answer to Asterisk's BYE
