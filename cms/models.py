@@ -34,6 +34,7 @@ class Interaction(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     uniqueid: Mapped[str] = mapped_column(String(64), unique=True)
     caller: Mapped[str | None] = mapped_column(String(64))
+    dialed: Mapped[str | None] = mapped_column(String(64))  # the number called (the hotline line)
     customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id", ondelete="SET NULL"))
     ivr_path: Mapped[str | None] = mapped_column(String(200))
     intent: Mapped[str | None] = mapped_column(String(40))

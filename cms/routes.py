@@ -19,6 +19,7 @@ class InteractionView(BaseModel):
 
     uniqueid: str
     caller: str | None
+    dialed: str | None
     customer_id: int | None
     ivr_path: str | None
     intent: str | None

@@ -17,6 +17,7 @@ def now() -> datetime:
 class Call:
     uniqueid: str
     caller: str | None = None
+    dialed: str | None = None
     channel: str | None = None
     started_at: datetime = field(default_factory=now)
     customer: CustomerCard | None = None
@@ -47,6 +48,7 @@ class Call:
         return {
             "uniqueid": self.uniqueid,
             "caller": self.caller,
+            "dialed": self.dialed,
             "customer_id": self.customer.id if self.customer else None,
             "ivr_path": self.ivr_path,
             "intent": self.intent,

@@ -52,11 +52,13 @@ class CallRegistry:
         lookup_timeout: float = 0.5,
         ami: AmiClient | None = None,
         context: str = "hotline",
+        inbound_context: str = "from-carrier",
     ) -> None:
         self.bus = bus
         self.customers = customers
         self.ami = ami
-        self.context = context
+        self.context = context  # where the dialplan keeps a hotline call (its caller channel)
+        self.inbound_context = inbound_context  # where calls from the carrier arrive
         self.lookup_timeout = lookup_timeout
         self.calls: dict[str, Call] = {}
         self.pops_sent = 0
@@ -66,6 +68,7 @@ class CallRegistry:
         for name in ("ivr.started", "ivr.done"):
             self.bus.subscribe(name, getattr(self, "on_" + name.replace(".", "_")))
         for event in (
+            "Newchannel",
             "QueueCallerJoin",
             "AgentCalled",
             "AgentConnect",
@@ -86,6 +89,14 @@ class CallRegistry:
         return call
 
     # IVR facts
+    # a call arriving from the carrier: measured from its first moment, whatever happens next
+    def on_Newchannel(self, _: str, e: dict[str, Any]) -> None:
+        if e.get("Context") != self.inbound_context or not e.get("Uniqueid"):
+            return
+        call = self._get(e["Uniqueid"], e.get("CallerIDNum"), create=True)
+        assert call is not None
+        call.channel, call.dialed = e.get("Channel"), e.get("Exten")
+
     def on_ivr_started(self, _: str, e: dict[str, Any]) -> None:
         call = self._get(e["uniqueid"], e.get("caller"), create=True)
         assert call is not None

@@ -88,7 +88,7 @@ async def test_known_caller_pops_before_answer_and_is_recorded(
 
     row = await fetch_row(stack, "SELECT * FROM interactions WHERE uniqueid = $1", pop["call_id"])
     customer_id = (await fetch_row(stack, "SELECT id FROM customers WHERE phone = $1", VIP_CALLER))["id"]
-    assert row["caller"] == VIP_CALLER
+    assert row["caller"] == VIP_CALLER and row["dialed"] == "11183"
     assert row["customer_id"] == customer_id
     assert row["outcome"] == "answered"
     assert row["agent"] == "1001" and row["queue"] == "support" and row["ivr_path"] == "main:0"
@@ -297,3 +297,5 @@ async def test_unknown_number_is_told_so_and_released(stack: HotlineStack, phone
     assert await wait(caller.wait, 60) == 0, caller.output()
     assert caller.sent_at("BYE") == [], "Asterisk should have released the call after its message"
     assert len(caller.sent_at("SIP/2.0 200 OK")) == 1  # our answer to Asterisk's BYE
+    row = await fetch_row(stack, "SELECT * FROM interactions WHERE dialed = $1", "95555")
+    assert row["outcome"] == "ivr_hangup" and row["queue"] is None  # logged, though never served

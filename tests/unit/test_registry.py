@@ -317,3 +317,31 @@ async def test_resync_without_asterisk_answers_changes_nothing() -> None:
     bus.publish("ami.connected", {})
     await bus.drain()
     assert calls.calls == {}
+
+
+async def test_carrier_call_is_measured_from_its_first_moment(fast_finalise: None) -> None:
+    calls, bus, recorder, _ = make_registry()
+    bus.publish(
+        "ami.Newchannel",
+        {
+            "Event": "Newchannel",
+            "Uniqueid": UID,
+            "Context": "from-carrier",
+            "Exten": "11183",
+            "CallerIDNum": CALLER,
+            "Channel": "PJSIP/carrier-1",
+        },
+    )
+    bus.publish(
+        "ami.Newchannel",
+        {"Event": "Newchannel", "Uniqueid": "9.9", "Context": "from-agents", "Exten": "1002", "CallerIDNum": "1001"},
+    )  # an internal call: not ours
+    assert set(calls.calls) == {UID}
+    first = calls.calls[UID].started_at
+    await asyncio.sleep(0.02)
+    through_ivr(bus, customer=card())
+    assert calls.calls[UID].started_at == first and calls.calls[UID].dialed == "11183"
+    ami(bus, "Hangup")
+    await asyncio.sleep(0.1)
+    ended = recorder.one("call.ended")["call"]
+    assert ended.snapshot()["dialed"] == "11183" and ended.final_outcome() == "ivr_hangup"
