@@ -51,6 +51,14 @@ DATA_FIELDS = (
 MAX_BACKLOG = 50_000
 
 
+def event_time(e: dict[str, Any]) -> datetime:
+    """Asterisk's own time of the event (manager.conf timestampevents), else now."""
+    try:
+        return datetime.fromtimestamp(float(e["Timestamp"]), UTC)
+    except (KeyError, TypeError, ValueError, OverflowError, OSError):
+        return datetime.now(UTC)
+
+
 class QueueEventWriter:
     """Stores queue events in batches so a burst costs one INSERT, and a database outage costs a backlog
     (bounded, oldest dropped with an error) rather than lost events or a blocked event loop."""
@@ -72,7 +80,7 @@ class QueueEventWriter:
         interface = e.get("Interface") or e.get("MemberName")
         self.pending.append(
             {
-                "at": datetime.now(UTC),
+                "at": event_time(e),
                 "event": name.removeprefix("ami."),
                 "queue": e.get("Queue"),
                 "uniqueid": e.get("Uniqueid"),

@@ -97,8 +97,10 @@ async def test_known_caller_pops_before_answer_and_is_recorded(
     assert 6.0 <= row["talk_seconds"] <= 9.5, row["talk_seconds"]
 
     events = await fetch_all(
-        stack, "SELECT event, agent FROM queue_events WHERE uniqueid = $1 ORDER BY id", pop["call_id"]
+        stack, "SELECT event, agent, at FROM queue_events WHERE uniqueid = $1 ORDER BY id", pop["call_id"]
     )
+    connect_at = next(e["at"] for e in events if e["event"] == "AgentConnect")
+    assert abs((connect_at - row["answered_at"]).total_seconds()) < 0.5  # Asterisk's clock and ours agree
     names = [e["event"] for e in events]
     for expected in ("QueueCallerJoin", "AgentCalled", "AgentConnect", "AgentComplete"):
         assert expected in names, names

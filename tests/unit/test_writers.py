@@ -49,3 +49,14 @@ async def test_backlog_drops_the_oldest(monkeypatch: pytest.MonkeyPatch) -> None
         bus.publish("ami.QueueCallerJoin", {"Uniqueid": str(i), "Queue": "support"})
     assert [row["uniqueid"] for row in writer.pending] == ["2", "3", "4"]
     assert writer.dropped == 2
+
+
+def test_queue_event_time_is_asterisks_own() -> None:
+    from datetime import UTC, datetime
+
+    from cms.writers import event_time
+
+    assert event_time({"Timestamp": "1795468578.123456"}) == datetime.fromtimestamp(1795468578.123456, UTC)
+    before = datetime.now(UTC)
+    for missing in ({}, {"Timestamp": "garbage"}, {"Timestamp": "1e400"}):
+        assert event_time(missing) >= before
