@@ -5,7 +5,10 @@ from __future__ import annotations
 import subprocess
 import sys
 
-BENCHES = [["bench.screenpop", "--events", "3000", "--rate", "500", "--agents", "20"]]
+BENCHES = [
+    ["bench.screenpop", "--events", "3000", "--rate", "500", "--agents", "20"],
+    ["bench.capacity", "--rate", "1.0", "--seconds", "30", "--rounds", "2"],
+]
 
 
 def main() -> int:
