@@ -11,6 +11,7 @@ import asyncio
 from typing import Any
 
 from panoramisk import Manager
+from panoramisk.ami_protocol import AMIProtocol
 from panoramisk.message import Message
 
 from hotline.bus import EventBus
@@ -28,6 +29,27 @@ class AmiActionError(RuntimeError):
         super().__init__(f"{action}: {message}")
         self.action = action
         self.message = message
+
+
+MAX_PENDING = 1 << 20  # an AMI message larger than 1 MiB is not a message: drop what is buffered
+
+
+class HardenedAMIProtocol(AMIProtocol):
+    """panoramisk's framing, made to survive a bad peer: a message that breaks its handling (a doubled
+    ``Event`` header, say) is logged and skipped instead of killing the connection with the rest of the
+    chunk, and an unterminated message cannot grow the buffer without bound."""
+
+    def handle_message(self, message: Message) -> None:
+        try:
+            super().handle_message(message)
+        except Exception as e:
+            log.warning("malformed AMI message skipped", error=repr(e), headers=list(message.keys())[:10])
+
+    def data_received(self, data: bytes) -> None:
+        super().data_received(data)
+        if self.queue and len(self.queue[0]) > MAX_PENDING:
+            log.error("AMI message over 1 MiB without an end; dropped", size=len(self.queue[0]))
+            self.queue.clear()
 
 
 def flatten(message: Message) -> dict[str, Any]:
@@ -55,6 +77,7 @@ class AmiClient:
             on_login=self._on_login,
             on_disconnect=self._on_disconnect,
             forgetable_actions=("ping", "login"),
+            protocol_factory=HardenedAMIProtocol,
         )
         self.manager.register_event("*", self._on_event)
         self._authenticated = asyncio.Event()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from panoramisk.message import Message
 
@@ -57,3 +59,48 @@ async def test_login_and_disconnect_change_the_state() -> None:
     assert not client.connected
     assert not await client.wait_connected(0.01)
     assert [name for name, _ in events.events] == ["ami.connected", "ami.disconnected"]
+
+
+def test_garbage_from_the_ami_socket_does_not_stop_events() -> None:
+    """Malformed blocks (no key, binary noise, a doubled Event header, a huge value) are skipped; the
+    events around them still reach the bus."""
+    from hotline.ami import HardenedAMIProtocol
+
+    bus = EventBus()
+    seen: list[dict[str, Any]] = []
+    bus.subscribe("ami.Hangup", lambda _, e: seen.append(e))
+    client = AmiClient(bus, "127.0.0.1", 1, "u", "s")
+
+    class Transport:
+        def write(self, data: bytes) -> None:
+            pass
+
+        def close(self) -> None:
+            pass
+
+    protocol = HardenedAMIProtocol()
+    protocol.connection_made(Transport())
+    protocol.factory = client.manager
+    stream = (
+        b"Asterisk Call Manager/9.0.0\r\n"
+        b"Event: Hangup\r\nUniqueid: 1.1\r\n\r\n"
+        b"no colon here at all\r\n\r\n"
+        b"\x00\xff\xfe garbage: \x80\r\n\r\n"
+        b"Event: Hangup\r\nEvent: Hangup\r\nUniqueid: 1.2\r\n\r\n"
+        b"Event: Hangup\r\nUniqueid: 1.3\r\nCause-txt: " + b"x" * 100_000 + b"\r\n\r\n"
+        b"Event: Hangup\r\nUniqueid: 1.4\r\n\r\n"
+    )
+    for i in range(0, len(stream), 7):  # arbitrary chunking, as TCP delivers it
+        protocol.data_received(stream[i : i + 7])
+    assert [e["Uniqueid"] for e in seen] == ["1.1", "1.3", "1.4"]
+
+
+def test_an_endless_message_is_dropped_not_buffered() -> None:
+    from hotline.ami import MAX_PENDING, HardenedAMIProtocol
+
+    protocol = HardenedAMIProtocol()
+    protocol.connection_made(None)
+    protocol.factory = AmiClient(EventBus(), "127.0.0.1", 1, "u", "s").manager
+    for _ in range(20):
+        protocol.data_received(b"Event: Flood\r\nData: " + b"y" * (MAX_PENDING // 10))
+    assert sum(len(x) for x in protocol.queue) <= MAX_PENDING + MAX_PENDING // 10 + 30
