@@ -7,6 +7,7 @@ from datetime import datetime
 from pathlib import Path
 
 from fastapi import APIRouter, Depends, Query
+from fastapi import Path as PathParam
 from fastapi.responses import FileResponse
 from pydantic import BaseModel
 from sqlalchemy import select
@@ -42,7 +43,7 @@ def build_router(db: Database, root: Path, token_key: bytes) -> APIRouter:
             return [RecordingView.model_validate(r) for r in rows]
 
     @router.get("/{recording_id}/audio", response_class=FileResponse, summary="The WAV file")
-    async def audio(recording_id: int) -> FileResponse:
+    async def audio(recording_id: int = PathParam(ge=1, le=2**31 - 1)) -> FileResponse:
         async with db.session() as s:
             rec = await s.get(Recording, recording_id)
         if rec is None:
