@@ -34,6 +34,7 @@ class Call:
     wait_seconds: float | None = None
     talk_seconds: float | None = None
     outcome: str | None = None
+    history: list[dict[str, Any]] = field(default_factory=list)  # the customer's recent contacts
 
     def final_outcome(self) -> str:
         if self.outcome:

@@ -8,6 +8,7 @@ and is only looked up here when the controller missed the IVR (it restarted mid-
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any
 
@@ -20,6 +21,7 @@ from hotline.logs import bind_call, get_logger
 
 log = get_logger(__name__)
 
+HistoryLookup = Callable[[int], Awaitable[list[dict[str, Any]]]]
 FINALISE_DELAY = 0.5  # let the queue's closing events (AgentComplete) arrive after the caller's Hangup
 
 
@@ -53,6 +55,7 @@ class CallRegistry:
         ami: AmiClient | None = None,
         context: str = "hotline",
         inbound_context: str = "from-carrier",
+        history: HistoryLookup | None = None,
     ) -> None:
         self.bus = bus
         self.customers = customers
@@ -60,6 +63,8 @@ class CallRegistry:
         self.context = context  # where the dialplan keeps a hotline call (its caller channel)
         self.inbound_context = inbound_context  # where calls from the carrier arrive
         self.lookup_timeout = lookup_timeout
+        self.history = history
+        self._tasks: set[asyncio.Task[None]] = set()
         self.calls: dict[str, Call] = {}
         self.pops_sent = 0
 
@@ -103,6 +108,20 @@ class CallRegistry:
         call.channel = e.get("channel")
         call.customer = e.get("customer")
         call.lookup_failed = bool(e.get("lookup_failed"))
+        if call.customer is not None and self.history is not None:
+            # while the caller is in the menu, fetch what the desk will want: their recent contacts
+            task = asyncio.create_task(self._load_history(call))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+
+    async def _load_history(self, call: Call) -> None:
+        assert self.history is not None and call.customer is not None
+        try:
+            async with asyncio.timeout(2 * self.lookup_timeout):
+                call.history = await self.history(call.customer.id)
+        except Exception as e:
+            with bind_call(call.uniqueid):
+                log.warning("recent contacts not loaded", error=repr(e))
 
     def on_ivr_done(self, _: str, e: dict[str, Any]) -> None:
         call = self._get(e["uniqueid"])
@@ -235,6 +254,8 @@ class CallRegistry:
                     call.agent = extension_of(peer.get("Channel"))
                     call.answered_at = t - timedelta(seconds=_duration(peer.get("Duration")))
             await self._restore_ivr_facts(call)
+            if call.customer is not None and self.history is not None:
+                await self._load_history(call)
             self.calls[uid] = call
             adopted += 1
             with bind_call(uid):

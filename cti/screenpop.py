@@ -20,6 +20,7 @@ def build_pop(call: Call, agent: str) -> dict[str, Any]:
         "queue": call.queue,
         "intent": call.intent,
         "ivr_path": call.ivr_path,
+        "recent_contacts": call.history,
         "priority": call.priority,
         "waited_seconds": round((now() - call.queued_at).total_seconds(), 1) if call.queued_at else None,
         "sent_at": now().isoformat(),

@@ -21,6 +21,7 @@ import cms.routes
 import cti.routes
 import recordings.routes
 from acd.service import AgentService
+from cms.history import InteractionHistory
 from cms.writers import InteractionWriter, QueueEventWriter
 from crm_bridge.service import CustomerDirectory
 from cti.hub import AgentHub
@@ -61,7 +62,7 @@ class Controller:
         self.agi = FastAgiServer(settings.bind_host, settings.agi_port)
         self.customers = CustomerDirectory(self.db)
         self.hub = AgentHub(self.bus)
-        self.calls = CallRegistry(self.bus, self.customers, ami=self.ami)
+        self.calls = CallRegistry(self.bus, self.customers, ami=self.ami, history=InteractionHistory(self.db).recent)
         self.agents = AgentService(self.db, self.ami, self.bus, settings.support_queue)
         self.queue_events = QueueEventWriter(self.bus, self.db)
         self.interactions = InteractionWriter(self.bus, self.db)

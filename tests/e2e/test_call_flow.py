@@ -70,6 +70,13 @@ async def answered_call(
 async def test_known_caller_pops_before_answer_and_is_recorded(
     stack: HotlineStack, phones: Phones, api: Api, agent_session: Login
 ) -> None:
+    await fetch_all(  # Zhang Wei called yesterday: the desk should show it
+        stack,
+        "INSERT INTO interactions (uniqueid, caller, dialed, customer_id, outcome, agent, intent, started_at) "
+        "SELECT 'yesterday.1', phone, '11183', id, 'answered', '1003', 'pickup', now() - interval '1 day' "
+        "FROM customers WHERE phone = $1",
+        VIP_CALLER,
+    )
     pop_at, pop, agent = await answered_call(
         stack, phones, api, agent_session, "1001", VIP_CALLER, ring_ms=1500, hold_ms=9000
     )
@@ -85,6 +92,7 @@ async def test_known_caller_pops_before_answer_and_is_recorded(
     assert {t["waybill"] for t in pop["customer"]["open_tickets"]} == {"SF1234567890", "SF1234500001"}
     assert pop["ivr_path"] == "main:0" and pop["intent"] == "agent" and pop["queue"] == "support"
     assert pop["priority"] > 0  # VIPs are queued ahead
+    assert [(c["outcome"], c["agent"], c["intent"]) for c in pop["recent_contacts"]] == [("answered", "1003", "pickup")]
 
     row = await fetch_row(stack, "SELECT * FROM interactions WHERE uniqueid = $1", pop["call_id"])
     customer_id = (await fetch_row(stack, "SELECT id FROM customers WHERE phone = $1", VIP_CALLER))["id"]

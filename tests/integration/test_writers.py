@@ -144,3 +144,28 @@ async def test_recording_metadata_describes_the_file(db: Database, tmp_path: Pat
     assert abs(rec.duration_seconds - 2.5) < 0.01
     assert rec.size_bytes == path.stat().st_size
     assert rec.sha256 == hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+async def test_recent_contacts_newest_first_and_only_the_customers(db: Database) -> None:
+    from cms.history import InteractionHistory
+
+    await load_demo_data(db)
+    start = now()
+    async with db.session() as s:
+        for i, (customer, outcome) in enumerate(
+            [(1, "answered"), (2, "answered"), (1, "voicemail"), (1, "abandoned"), (1, "answered")]
+        ):
+            s.add(
+                Interaction(
+                    uniqueid=f"h.{i}",
+                    caller="x",
+                    customer_id=customer,
+                    outcome=outcome,
+                    agent="1001",
+                    started_at=start - timedelta(days=5 - i),
+                )
+            )
+        await s.commit()
+    recent = await InteractionHistory(db).recent(1)
+    assert [r["outcome"] for r in recent] == ["answered", "abandoned", "voicemail"]
+    assert await InteractionHistory(db).recent(3) == []

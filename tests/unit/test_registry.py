@@ -345,3 +345,37 @@ async def test_carrier_call_is_measured_from_its_first_moment(fast_finalise: Non
     await asyncio.sleep(0.1)
     ended = recorder.one("call.ended")["call"]
     assert ended.snapshot()["dialed"] == "11183" and ended.final_outcome() == "ivr_hangup"
+
+
+async def test_recent_contacts_are_fetched_during_the_ivr_and_popped() -> None:
+    asked: list[int] = []
+
+    async def history(customer_id: int) -> list[dict[str, Any]]:
+        asked.append(customer_id)
+        return [{"at": "2026-11-20T10:00:00+00:00", "outcome": "answered", "agent": "1002", "intent": "pickup"}]
+
+    bus = EventBus()
+    calls = CallRegistry(bus, FakeCustomers(), history=history)  # type: ignore[arg-type]
+    calls.subscribe()
+    recorder = Recorder(bus)
+    through_ivr(bus, customer=card(customer_id=42))
+    await asyncio.sleep(0.05)
+    ami(bus, "AgentCalled", Interface="PJSIP/1001")
+    await bus.drain()
+    assert asked == [42]
+    assert recorder.one("cti.screen_pop")["pop"]["recent_contacts"][0]["intent"] == "pickup"
+
+
+async def test_unknown_callers_have_no_history_lookup_and_a_failing_one_is_harmless() -> None:
+    async def broken(customer_id: int) -> list[dict[str, Any]]:
+        raise ConnectionError("database down")
+
+    bus = EventBus()
+    calls = CallRegistry(bus, FakeCustomers(), history=broken)  # type: ignore[arg-type]
+    calls.subscribe()
+    recorder = Recorder(bus)
+    through_ivr(bus, customer=card())
+    await asyncio.sleep(0.05)
+    ami(bus, "AgentCalled", Interface="PJSIP/1001")
+    await bus.drain()
+    assert recorder.one("cti.screen_pop")["pop"]["recent_contacts"] == []

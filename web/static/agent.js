@@ -46,11 +46,17 @@ function showPop(pop) {
   $("pop-tier").className = `badge ${c.tier}`;
   $("pop-company").textContent = c.company || "";
   $("pop-city").textContent = c.city || "";
-  const list = $("pop-tickets");
-  list.replaceChildren(...(c.open_tickets.length ? c.open_tickets : [null]).map((t) => {
+  fillList($("pop-tickets"), c.open_tickets,
+    (t) => `#${t.id} ${t.kind.replace("_", " ")}: ${t.subject}${t.waybill ? " (" + t.waybill + ")" : ""}`);
+  fillList($("pop-history"), pop.recent_contacts || [],
+    (h) => `${new Date(h.at).toLocaleString()} · ${h.outcome}${h.agent ? " · agent " + h.agent : ""}` +
+           `${h.intent ? " · " + h.intent : ""}`);
+}
+
+function fillList(list, items, describe) {
+  list.replaceChildren(...(items.length ? items : [null]).map((item) => {
     const li = document.createElement("li");
-    li.textContent = t ? `#${t.id} ${t.kind.replace("_", " ")}: ${t.subject}${t.waybill ? " (" + t.waybill + ")" : ""}`
-                       : "none";
+    li.textContent = item ? describe(item) : "none";
     return li;
   }));
 }

@@ -1,0 +1,41 @@
+"""A customer's recent contacts, for the agent's screen: repeat callers are the ones to handle best."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+
+from cms.models import Interaction
+from hotline.db import Database
+
+
+class InteractionHistory:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def recent(self, customer_id: int, limit: int = 3) -> list[dict[str, Any]]:
+        stmt = (
+            select(
+                Interaction.started_at,
+                Interaction.outcome,
+                Interaction.agent,
+                Interaction.intent,
+                Interaction.talk_seconds,
+            )
+            .where(Interaction.customer_id == customer_id)
+            .order_by(Interaction.started_at.desc())
+            .limit(limit)
+        )
+        async with self.db.session() as s:
+            rows = (await s.execute(stmt)).all()
+        return [
+            {
+                "at": r.started_at.isoformat(),
+                "outcome": r.outcome,
+                "agent": r.agent,
+                "intent": r.intent,
+                "talk_seconds": r.talk_seconds,
+            }
+            for r in rows
+        ]
