@@ -309,3 +309,18 @@ async def test_unknown_number_is_told_so_and_released(stack: HotlineStack, phone
     assert len(caller.sent_at("SIP/2.0 200 OK")) == 1  # our answer to Asterisk's BYE
     row = await fetch_row(stack, "SELECT * FROM interactions WHERE dialed = $1", "95555")
     assert row["outcome"] == "ivr_hangup" and row["queue"] is None  # logged, though never served
+
+
+async def test_caller_hanging_up_in_the_menu_is_logged_and_frees_the_ivr(stack: HotlineStack, phones: Phones) -> None:
+    """A wrong key, then the caller gives up during the menu: the IVR session ends cleanly (no stuck AGI
+    socket), and the call is still logged."""
+    caller = phones.call("13700137000", digit="7", dtmf_at_ms=1500, hold_ms=1500, trace=True)
+    assert await wait(caller.wait, 60) == 0, caller.output()
+    assert len(caller.sent_at("BYE")) == 1
+    row = await fetch_row(
+        stack, "SELECT * FROM interactions WHERE caller = $1 AND outcome = 'ivr_hangup'", "13700137000"
+    )
+    assert row["queue"] is None and row["agent"] is None and row["customer_id"] is not None
+    health = stack.health()
+    assert health is not None and health["components"]["agi"]["active"] == 0
+    assert "AGI handler failed" not in stack.log_tail(200)
