@@ -13,8 +13,9 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI, Request
-from fastapi.responses import FileResponse, JSONResponse, RedirectResponse
+from fastapi.responses import FileResponse, JSONResponse, PlainTextResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
+from prometheus_client import CONTENT_TYPE_LATEST
 
 import acd.routes
 import cms.routes
@@ -33,6 +34,7 @@ from hotline.db import Database
 from hotline.errors import HotlineError
 from hotline.fastagi import FastAgiServer
 from hotline.logs import get_logger
+from hotline.metrics import Metrics
 from hotline.prompts import ensure_prompts
 from ivr.menu import Menu, load_menu
 from ivr.service import IvrService
@@ -70,6 +72,7 @@ class Controller:
         self.ivr: IvrService | None = None
         for part in (self.hub, self.calls, self.agents, self.queue_events, self.interactions, self.recordings):
             part.subscribe()
+        self.metrics = Metrics(self)
 
     async def start(self) -> None:
         prompts = await asyncio.to_thread(ensure_prompts, self.menu.prompts, self.settings.prompts_dir)
@@ -124,6 +127,10 @@ class Controller:
         async def healthz() -> JSONResponse:
             report = await controller.health()
             return JSONResponse(report, status_code=200 if report["ok"] else 503)
+
+        @app.get("/metrics", tags=["ops"], summary="Prometheus metrics", response_class=PlainTextResponse)
+        async def metrics() -> PlainTextResponse:
+            return PlainTextResponse(controller.metrics.render(), media_type=CONTENT_TYPE_LATEST)
 
         key = self.settings.token_key
         app.include_router(acd.routes.build_router(self.agents, self.hub, key))

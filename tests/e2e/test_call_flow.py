@@ -126,6 +126,8 @@ async def test_known_caller_pops_before_answer_and_is_recorded(
 
     r = await api.get("/api/interactions", await api.token("1001"), limit=5)
     assert pop["call_id"] in [i["uniqueid"] for i in r.json()]
+    metrics = (await api.http.get("/metrics")).text
+    assert 'hotline_calls_total{outcome="answered"}' in metrics and "hotline_ami_connected 1.0" in metrics
 
 
 async def test_unknown_caller_reaches_agent_with_unknown_pop(
