@@ -99,3 +99,12 @@ def test_rendering_again_replaces_the_files(tmp_path: Path, monkeypatch: pytest.
     assert "1001" not in pjsip
     assert "secret = fixed" in read(etc, "manager.conf")
     assert not list(etc.glob("*.tmp"))
+
+
+@pytest.mark.parametrize(("bind", "media"), [("127.0.0.1", True), ("192.0.2.10", True), ("0.0.0.0", False)])
+def test_rtp_follows_a_specific_bind_address_only(tmp_path: Path, bind: str, media: bool) -> None:
+    settings = Settings(var_dir=tmp_path, asterisk_prefix=tmp_path, bind_host=bind, ami_secret="s")
+    pjsip = (render_asterisk(settings, [SipAgent("1001", "A", "p")], PROMPTS).parent / "pjsip.conf").read_text()
+    assert (f"media_address = {bind}" in pjsip) is media  # an SDP must never offer 0.0.0.0
+    assert ("bind_rtp_to_media_address = yes" in pjsip) is media
+    assert f"bind = {bind}:" in pjsip
