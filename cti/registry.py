@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
+from dataclasses import fields
 from datetime import timedelta
 from typing import Any
 
@@ -35,6 +36,14 @@ def _float(v: Any) -> float | None:
 def _waited(call: Call, e: dict[str, Any]) -> float | None:
     """Seconds in queue until now, exact if we saw the join, else Asterisk's whole-second HoldTime."""
     return (now() - call.queued_at).total_seconds() if call.queued_at else _float(e.get("HoldTime"))
+
+
+def fill_missing(live: Call, snapshot: Call) -> None:
+    """Copy into ``live`` the fields it does not have from ``snapshot``; the earliest start wins."""
+    for f in fields(Call):
+        if getattr(live, f.name) in (None, [], False, 0) and getattr(snapshot, f.name) not in (None, [], False, 0):
+            setattr(live, f.name, getattr(snapshot, f.name))
+    live.started_at = min(live.started_at, snapshot.started_at)
 
 
 def _duration(hms: str | None) -> float:
@@ -256,7 +265,11 @@ class CallRegistry:
             await self._restore_ivr_facts(call)
             if call.customer is not None and self.history is not None:
                 await self._load_history(call)
-            self.calls[uid] = call
+            # live events (AgentConnect, …) may have created the call while we were asking Asterisk:
+            # they are fresher than this snapshot, which only fills in what they lack
+            live = self.calls.setdefault(uid, call)
+            if live is not call:
+                fill_missing(live, call)
             adopted += 1
             with bind_call(uid):
                 log.info("live call adopted", caller=call.caller, agent=call.agent, queued=call.queued_at is not None)

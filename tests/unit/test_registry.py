@@ -379,3 +379,43 @@ async def test_unknown_callers_have_no_history_lookup_and_a_failing_one_is_harml
     ami(bus, "AgentCalled", Interface="PJSIP/1001")
     await bus.drain()
     assert recorder.one("cti.screen_pop")["pop"]["recent_contacts"] == []
+
+
+async def test_resync_does_not_overwrite_a_call_live_events_created_meanwhile(fast_finalise: None) -> None:
+    """The agent answers while the resync is still asking Asterisk about the queued call: the live
+    AgentConnect must win over the (older) snapshot, so the call ends as answered, not abandoned."""
+    uid = "300.1"
+    bus = EventBus()
+
+    class AnswersDuringResync(FakeAmiForResync):
+        async def action(self, name: str, as_list: bool = False, **fields: Any) -> dict[str, Any]:
+            if name == "Getvar" and "answered" not in self.actions:
+                self.actions.append("answered")
+                bus.publish(
+                    "ami.AgentConnect",
+                    {
+                        "Event": "AgentConnect",
+                        "Uniqueid": uid,
+                        "Queue": "support",
+                        "Interface": "PJSIP/1008",
+                        "HoldTime": "3",
+                    },
+                )
+            return await super().action(name, as_list, **fields)
+
+    fake = AnswersDuringResync(
+        channels=[channel(uid, "PJSIP/carrier-9", "hotline", "00:00:09")],
+        entries=[{"Event": "QueueEntry", "Uniqueid": uid, "Wait": "3"}],
+        variables={"HOTLINE_INTENT": "agent"},
+    )
+    calls = CallRegistry(bus, FakeCustomers(), ami=fake)  # type: ignore[arg-type]
+    calls.subscribe()
+    recorder = Recorder(bus)
+    bus.publish("ami.connected", {})
+    await bus.drain()
+    call = calls.calls[uid]
+    assert call.agent == "1008" and call.answered_at is not None
+    assert call.intent == "agent" and call.queued_at is not None  # filled in from the snapshot
+    bus.publish("ami.Hangup", {"Event": "Hangup", "Uniqueid": uid})
+    await asyncio.sleep(0.1)
+    assert recorder.one("call.ended")["call"].final_outcome() == "answered"
