@@ -230,15 +230,23 @@ class CallRegistry:
     async def resync(self, *_: Any) -> None:
         """Adopt the calls Asterisk carries that we do not know (the controller restarted mid-call), so that
         their pops, interaction rows and recordings are not lost. Times we did not witness are estimated
-        from Asterisk's channel durations and queue waits."""
+        from Asterisk's channel durations and queue waits. Calls we track that Asterisk no longer has ended
+        while we were disconnected: they are closed now rather than kept forever."""
         if self.ami is None:
             return
+        known_before = [uid for uid, call in self.calls.items() if call.ended_at is None]
         try:
             channels = (await self.ami.action("CoreShowChannels", as_list=True)).get("events", [])
             entries = (await self.ami.action("QueueStatus", as_list=True)).get("events", [])
         except Exception as e:
             log.warning("live-call resync skipped", error=repr(e))
             return
+        alive = {c.get("Uniqueid") for c in channels}
+        for uid in known_before:
+            call = self.calls.get(uid)
+            if uid not in alive and call is not None and call.ended_at is None:
+                call.ended_at = now()  # its hang-up was missed: the end time is when we noticed
+                self._finalise(uid)
         waits = {e.get("Uniqueid"): float(e.get("Wait") or 0) for e in entries if e.get("Event") == "QueueEntry"}
         channels = [c for c in channels if c.get("Event") == "CoreShowChannel"]
         adopted = 0

@@ -419,3 +419,21 @@ async def test_resync_does_not_overwrite_a_call_live_events_created_meanwhile(fa
     bus.publish("ami.Hangup", {"Event": "Hangup", "Uniqueid": uid})
     await asyncio.sleep(0.1)
     assert recorder.one("call.ended")["call"].final_outcome() == "answered"
+
+
+async def test_resync_closes_calls_that_ended_while_disconnected(fast_finalise: None) -> None:
+    """A Hangup missed during an AMI outage must not leave the call in memory forever."""
+    fake = FakeAmiForResync(
+        channels=[channel("400.2", "PJSIP/carrier-2", "hotline", "00:00:05")], entries=[], variables={}
+    )
+    bus = EventBus()
+    calls = CallRegistry(bus, FakeCustomers(), ami=fake)  # type: ignore[arg-type]
+    calls.subscribe()
+    recorder = Recorder(bus)
+    for uid in ("400.1", "400.2"):
+        bus.publish("ami.QueueCallerJoin", {"Event": "QueueCallerJoin", "Uniqueid": uid, "Queue": "support"})
+    bus.publish("ami.connected", {})
+    await bus.drain()
+    assert set(calls.calls) == {"400.2"}  # still up in Asterisk: kept
+    ended = recorder.one("call.ended")["call"]
+    assert ended.uniqueid == "400.1" and ended.final_outcome() == "abandoned" and ended.ended_at is not None
