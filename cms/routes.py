@@ -17,7 +17,7 @@ from hotline.deps import bearer_agent
 class InteractionView(BaseModel):
     model_config = {"from_attributes": True}
 
-    uniqueid: str
+    call_id: str
     caller: str | None
     dialed: str | None
     customer_id: int | None
@@ -31,6 +31,8 @@ class InteractionView(BaseModel):
     wait_seconds: float | None
     talk_seconds: float | None
     outcome: str
+    priority: int
+    source: str
 
 
 class QueueEventView(BaseModel):

@@ -144,7 +144,7 @@ class InteractionWriter:
 
         async def store() -> None:
             async with self.db.session() as s:
-                stmt = pg_insert(Interaction).values(**row).on_conflict_do_nothing(index_elements=["uniqueid"])
+                stmt = pg_insert(Interaction).values(**row).on_conflict_do_nothing(index_elements=["call_id"])
                 await s.execute(stmt)
                 await s.commit()
 

@@ -47,7 +47,8 @@ class Call:
 
     def snapshot(self) -> dict[str, Any]:
         return {
-            "uniqueid": self.uniqueid,
+            "call_id": self.uniqueid,
+            "priority": self.priority,
             "caller": self.caller,
             "dialed": self.dialed,
             "customer_id": self.customer.id if self.customer else None,

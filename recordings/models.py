@@ -12,9 +12,10 @@ class Recording(Base):
     __tablename__ = "recordings"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    uniqueid: Mapped[str] = mapped_column(String(64), unique=True)
+    call_id: Mapped[str] = mapped_column(String(64), unique=True)  # the call's linkedid
     path: Mapped[str] = mapped_column(String(400))  # relative to the recordings directory
     agent: Mapped[str | None] = mapped_column(String(16))
+    queue: Mapped[str | None] = mapped_column(String(80))
     customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id", ondelete="SET NULL"))
     duration_seconds: Mapped[float] = mapped_column(Float)
     size_bytes: Mapped[int] = mapped_column(BigInteger)

@@ -22,9 +22,10 @@ class RecordingView(BaseModel):
     model_config = {"from_attributes": True}
 
     id: int
-    uniqueid: str
+    call_id: str
     path: str
     agent: str | None
+    queue: str | None
     customer_id: int | None
     duration_seconds: float
     size_bytes: int
@@ -51,6 +52,6 @@ def build_router(db: Database, root: Path, token_key: bytes) -> APIRouter:
         path = (root / rec.path).resolve()
         if base not in path.parents or not await asyncio.to_thread(path.is_file):
             raise NotFound(f"recording {recording_id}'s file is missing")
-        return FileResponse(path, media_type="audio/wav", filename=f"{rec.uniqueid}.wav")
+        return FileResponse(path, media_type="audio/wav", filename=f"{rec.call_id}.wav")
 
     return router

@@ -93,7 +93,8 @@ class RecordingCatalog:
                 return
             facts = await asyncio.to_thread(describe, path)
             row = {
-                "uniqueid": call.uniqueid,
+                "call_id": call.uniqueid,
+                "queue": call.queue,
                 "path": str(path.relative_to(self.root)),
                 "agent": call.agent,
                 "customer_id": call.customer.id if call.customer else None,
@@ -103,7 +104,7 @@ class RecordingCatalog:
             async def store() -> None:
                 async with self.db.session() as s:
                     await s.execute(
-                        pg_insert(Recording).values(**row).on_conflict_do_nothing(index_elements=["uniqueid"])
+                        pg_insert(Recording).values(**row).on_conflict_do_nothing(index_elements=["call_id"])
                     )
                     await s.commit()
 

@@ -72,7 +72,7 @@ async def test_known_caller_pops_before_answer_and_is_recorded(
 ) -> None:
     await fetch_all(  # Zhang Wei called yesterday: the desk should show it
         stack,
-        "INSERT INTO interactions (uniqueid, caller, dialed, customer_id, outcome, agent, intent, started_at) "
+        "INSERT INTO interactions (call_id, caller, dialed, customer_id, outcome, agent, intent, started_at) "
         "SELECT 'yesterday.1', phone, '11183', id, 'answered', '1003', 'pickup', now() - interval '1 day' "
         "FROM customers WHERE phone = $1",
         VIP_CALLER,
@@ -94,7 +94,7 @@ async def test_known_caller_pops_before_answer_and_is_recorded(
     assert pop["priority"] > 0  # VIPs are queued ahead
     assert [(c["outcome"], c["agent"], c["intent"]) for c in pop["recent_contacts"]] == [("answered", "1003", "pickup")]
 
-    row = await fetch_row(stack, "SELECT * FROM interactions WHERE uniqueid = $1", pop["call_id"])
+    row = await fetch_row(stack, "SELECT * FROM interactions WHERE call_id = $1", pop["call_id"])
     customer_id = (await fetch_row(stack, "SELECT id FROM customers WHERE phone = $1", VIP_CALLER))["id"]
     assert row["caller"] == VIP_CALLER and row["dialed"] == "11183"
     assert row["customer_id"] == customer_id
@@ -116,7 +116,7 @@ async def test_known_caller_pops_before_answer_and_is_recorded(
     assert names.index("AgentConnect") < names.index("AgentComplete")
     assert {e["agent"] for e in events if e["event"].startswith("Agent")} == {"1001"}
 
-    rec = await fetch_row(stack, "SELECT * FROM recordings WHERE uniqueid = $1", pop["call_id"])
+    rec = await fetch_row(stack, "SELECT * FROM recordings WHERE call_id = $1", pop["call_id"])
     path = stack.var / "recordings" / rec["path"]
     assert path.exists()
     stats = sox_stat(path)
@@ -125,7 +125,7 @@ async def test_known_caller_pops_before_answer_and_is_recorded(
     assert rec["agent"] == "1001" and rec["customer_id"] == customer_id and rec["size_bytes"] == path.stat().st_size
 
     r = await api.get("/api/interactions", await api.token("1001"), limit=5)
-    assert pop["call_id"] in [i["uniqueid"] for i in r.json()]
+    assert pop["call_id"] in [i["call_id"] for i in r.json()]
     metrics = (await api.http.get("/metrics")).text
     assert 'hotline_calls_total{outcome="answered"}' in metrics and "hotline_ami_connected 1.0" in metrics
 
@@ -140,9 +140,9 @@ async def test_unknown_caller_reaches_agent_with_unknown_pop(
     assert pop_at < agent.sent_at("SIP/2.0 200 OK", "application/sdp")[0]
     assert pop["known"] is False and pop["customer"] is None and pop["lookup_failed"] is False
     assert pop["caller"] == "13311112222"
-    row = await fetch_row(stack, "SELECT * FROM interactions WHERE uniqueid = $1", pop["call_id"])
+    row = await fetch_row(stack, "SELECT * FROM interactions WHERE call_id = $1", pop["call_id"])
     assert row["customer_id"] is None and row["outcome"] == "answered" and row["agent"] == "1002"
-    assert await fetch_row(stack, "SELECT id FROM recordings WHERE uniqueid = $1", pop["call_id"])
+    assert await fetch_row(stack, "SELECT id FROM recordings WHERE call_id = $1", pop["call_id"])
 
 
 async def test_no_agent_logged_in_offers_voicemail(stack: HotlineStack, phones: Phones, api: Api) -> None:
@@ -189,7 +189,7 @@ async def test_database_down_caller_still_reaches_agent(
         await asyncio.to_thread(cluster.start)
 
     assert pop["known"] is False and pop["lookup_failed"] is True
-    row = await fetch_row(stack, "SELECT * FROM interactions WHERE uniqueid = $1", pop["call_id"], timeout=30)
+    row = await fetch_row(stack, "SELECT * FROM interactions WHERE call_id = $1", pop["call_id"], timeout=30)
     assert row["outcome"] == "answered" and row["agent"] == "1004"
     health = stack.health()
     assert health is not None and health["components"]["database"]["ok"] is True
@@ -259,12 +259,12 @@ async def test_controller_killed_mid_call_the_call_goes_on_and_is_logged(
     assert await wait(agent.wait, 30) == 0, agent.output()
     assert len(caller.sent_at("BYE")) == 1, "Asterisk hung up on the caller: the call was dropped"
 
-    row = await fetch_row(stack, "SELECT * FROM interactions WHERE uniqueid = $1", pop["call_id"], timeout=30)
+    row = await fetch_row(stack, "SELECT * FROM interactions WHERE call_id = $1", pop["call_id"], timeout=30)
     li_na = (await fetch_row(stack, "SELECT id FROM customers WHERE phone = $1", "13900139000"))["id"]
     assert row["outcome"] == "answered" and row["agent"] == "1007" and row["customer_id"] == li_na
     assert row["ivr_path"] == "main:0" and row["queue"] == "support"
     assert 10.0 <= row["talk_seconds"] <= 16.0, row["talk_seconds"]  # estimated from the agent leg's age
-    assert await fetch_row(stack, "SELECT id FROM recordings WHERE uniqueid = $1", pop["call_id"])
+    assert await fetch_row(stack, "SELECT id FROM recordings WHERE call_id = $1", pop["call_id"])
 
 
 async def test_controller_hung_in_the_ivr_the_caller_still_reaches_an_agent(

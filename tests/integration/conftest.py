@@ -34,7 +34,16 @@ def pg_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         cluster.destroy()
 
 
-TABLES = ("queue_events", "interactions", "recordings", "tickets", "customers", "agent_state_log", "agents")
+TABLES = (
+    "queue_events",
+    "interactions",
+    "call_legs",
+    "recordings",
+    "tickets",
+    "customers",
+    "agent_state_log",
+    "agents",
+)
 
 
 @pytest.fixture

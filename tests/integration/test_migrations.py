@@ -6,7 +6,16 @@ import asyncpg
 
 from hotline.migrate import downgrade, upgrade
 
-EXPECTED = {"agents", "agent_state_log", "customers", "tickets", "queue_events", "interactions", "recordings"}
+EXPECTED = {
+    "agents",
+    "agent_state_log",
+    "customers",
+    "tickets",
+    "queue_events",
+    "interactions",
+    "recordings",
+    "call_legs",
+}
 
 
 async def _tables(url: str) -> set[str]:

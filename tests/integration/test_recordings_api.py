@@ -22,9 +22,9 @@ async def test_audio_is_served_and_bad_ids_are_refused(db: Database, tmp_path: P
     async with db.session() as s:
         s.add_all(
             [
-                Recording(uniqueid="1.1", path="2026/11/23/1.1.wav", duration_seconds=1, size_bytes=12, sha256="x"),
-                Recording(uniqueid="1.2", path="2026/11/23/gone.wav", duration_seconds=1, size_bytes=12, sha256="y"),
-                Recording(uniqueid="1.3", path="../../etc/passwd", duration_seconds=1, size_bytes=12, sha256="z"),
+                Recording(call_id="1.1", path="2026/11/23/1.1.wav", duration_seconds=1, size_bytes=12, sha256="x"),
+                Recording(call_id="1.2", path="2026/11/23/gone.wav", duration_seconds=1, size_bytes=12, sha256="y"),
+                Recording(call_id="1.3", path="../../etc/passwd", duration_seconds=1, size_bytes=12, sha256="z"),
             ]
         )
         await s.commit()
@@ -35,7 +35,7 @@ async def test_audio_is_served_and_bad_ids_are_refused(db: Database, tmp_path: P
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client:
         assert (await client.get("/api/recordings")).status_code == 401
         listed = (await client.get("/api/recordings", headers=headers)).json()
-        assert [r["uniqueid"] for r in listed] == ["1.3", "1.2", "1.1"]
+        assert [r["call_id"] for r in listed] == ["1.3", "1.2", "1.1"]
         r = await client.get("/api/recordings/1/audio", headers=headers)
         assert r.status_code == 200 and r.content == b"RIFF....WAVE"
         r = await client.get("/api/recordings/2/audio", headers=headers)

@@ -110,7 +110,7 @@ async def test_interaction_row_written_once_per_call(db: Database) -> None:
         rows = list((await s.execute(select(Interaction))).scalars())
     assert len(rows) == 1
     r = rows[0]
-    assert (r.uniqueid, r.caller, r.customer_id, r.agent, r.outcome) == ("100.1", "13800138000", 1, "1001", "answered")
+    assert (r.call_id, r.caller, r.customer_id, r.agent, r.outcome) == ("100.1", "13800138000", 1, "1001", "answered")
     assert (r.wait_seconds, r.talk_seconds, r.ivr_path, r.queue) == (2.0, 15.0, "main:0", "support")
 
 
@@ -139,7 +139,7 @@ async def test_recording_metadata_describes_the_file(db: Database, tmp_path: Pat
         recs = list((await s.execute(select(Recording))).scalars())
     assert len(recs) == 1
     rec = recs[0]
-    assert rec.uniqueid == "200.5" and rec.agent == "1002"
+    assert rec.call_id == "200.5" and rec.agent == "1002"
     assert rec.path == str(path.relative_to(tmp_path))
     assert abs(rec.duration_seconds - 2.5) < 0.01
     assert rec.size_bytes == path.stat().st_size
@@ -157,7 +157,7 @@ async def test_recent_contacts_newest_first_and_only_the_customers(db: Database)
         ):
             s.add(
                 Interaction(
-                    uniqueid=f"h.{i}",
+                    call_id=f"h.{i}",
                     caller="x",
                     customer_id=customer,
                     outcome=outcome,
