@@ -2,22 +2,24 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from fastapi import APIRouter, Depends
 
+from acd.models import Agent
 from acd.schemas import AgentView, PauseRequest, SessionRequest, SessionResponse
 from acd.service import AgentService
-from cti.hub import AgentHub
 from hotline.auth import issue_token
 from hotline.deps import bearer_agent
 from hotline.errors import Unauthorized
 
 
-def build_router(agents: AgentService, hub: AgentHub, token_key: bytes) -> APIRouter:
+def build_router(agents: AgentService, token_key: bytes, desks_open: Callable[[str], int] = lambda _: 0) -> APIRouter:
     router = APIRouter(prefix="/api", tags=["agents"])
     me = Depends(bearer_agent(token_key))
 
-    def view(agent) -> AgentView:  # type: ignore[no-untyped-def]
-        return agents.view(agent, desk_connected=hub.connected(agent.extension) > 0)
+    def view(agent: Agent) -> AgentView:
+        return agents.view(agent, desk_connected=desks_open(agent.extension) > 0)
 
     @router.post("/session", response_model=SessionResponse, summary="Desk log-in: returns a bearer token")
     async def create_session(body: SessionRequest) -> SessionResponse:

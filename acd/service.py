@@ -1,16 +1,22 @@
 """Agent states and queue membership. The database holds the desired state; Asterisk's app_queue is
 made to match it over AMI on every change and on every (re)connection.
+
+Changes to one agent's membership are serialised by a lock per agent: a reconcile running while the
+agent logs in waits for the log-in and then reads the fresh state, so it can never remove an agent who
+just joined (nor re-add one who just left).
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections import defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 
 from sqlalchemy import select
 
+from acd.events import AgentStateChanged
 from acd.models import Agent, AgentState, AgentStateLog
 from acd.schemas import AgentView
 from hotline.ami import AmiActionError, AmiClient, AmiUnavailable
@@ -29,9 +35,11 @@ class AgentService:
         self.ami = ami
         self.bus = bus
         self.queue = queue
+        self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
 
-    def subscribe(self) -> None:
-        self.bus.subscribe("ami.connected", lambda *_: self.reconcile())
+    def lock(self, extension: str) -> asyncio.Lock:
+        """Held while the agent's queue membership changes."""
+        return self._locks[extension]
 
     async def authenticate(self, extension: str, password: str) -> Agent | None:
         async with self.db.session() as s:
@@ -98,30 +106,34 @@ class AgentService:
             )
 
     async def login(self, extension: str) -> Agent:
-        agent = await self.get(extension)
-        with self._telephony(f"add you to {self.queue}"):
-            await self._add_member(agent, paused=False, reason=None)
-        return await self._set_state(extension, AgentState.available, None)
+        async with self.lock(extension):
+            agent = await self.get(extension)
+            with self._telephony(f"add you to {self.queue}"):
+                await self._add_member(agent, paused=False, reason=None)
+            return await self._set_state(extension, AgentState.available, None)
 
     async def logout(self, extension: str) -> Agent:
-        agent = await self.get(extension)
-        with self._telephony(f"remove you from {self.queue}", tolerate="not there"):
-            await self.ami.action("QueueRemove", Queue=self.queue, Interface=agent.interface)
-        return await self._set_state(extension, AgentState.logged_out, None)
+        async with self.lock(extension):
+            agent = await self.get(extension)
+            with self._telephony(f"remove you from {self.queue}", tolerate="not there"):
+                await self.ami.action("QueueRemove", Queue=self.queue, Interface=agent.interface)
+            return await self._set_state(extension, AgentState.logged_out, None)
 
     async def pause(self, extension: str, reason: str) -> Agent:
-        agent = await self._logged_in(extension)
-        with self._telephony("pause you"):
-            await self.ami.action(
-                "QueuePause", Interface=agent.interface, Queue=self.queue, Paused="true", Reason=reason
-            )
-        return await self._set_state(extension, AgentState.paused, reason)
+        async with self.lock(extension):
+            agent = await self._logged_in(extension)
+            with self._telephony("pause you"):
+                await self.ami.action(
+                    "QueuePause", Interface=agent.interface, Queue=self.queue, Paused="true", Reason=reason
+                )
+            return await self._set_state(extension, AgentState.paused, reason)
 
     async def unpause(self, extension: str) -> Agent:
-        agent = await self._logged_in(extension)
-        with self._telephony("resume your calls"):
-            await self.ami.action("QueuePause", Interface=agent.interface, Queue=self.queue, Paused="false")
-        return await self._set_state(extension, AgentState.available, None)
+        async with self.lock(extension):
+            agent = await self._logged_in(extension)
+            with self._telephony("resume your calls"):
+                await self.ami.action("QueuePause", Interface=agent.interface, Queue=self.queue, Paused="false")
+            return await self._set_state(extension, AgentState.available, None)
 
     async def _logged_in(self, extension: str) -> Agent:
         agent = await self.get(extension)
@@ -140,16 +152,16 @@ class AgentService:
             await s.commit()
         log.info("agent state", agent=extension, state=state.value, reason=reason)
         self.bus.publish(
-            "agent.state",
-            {"agent": extension, "state": state.value, "pause_reason": reason, "since": agent.state_since.isoformat()},
+            AgentStateChanged(agent=extension, state=state.value, pause_reason=reason, since=agent.state_since)
         )
         return agent
 
     async def reconcile(self) -> None:
-        """Make app_queue's members match the agents the database says are logged in."""
+        """Make app_queue's members match the agents the database says are logged in. Each agent is
+        handled under its lock with its state read again inside it."""
         try:
-            agents = await self.all()
             status = await self.ami.action("QueueStatus", as_list=True, Queue=self.queue)
+            extensions = [a.extension for a in await self.all()]
         except Exception as e:
             log.warning("agent reconcile skipped", error=repr(e))
             return
@@ -158,19 +170,26 @@ class AgentService:
             for ev in status.get("events", [])
             if ev.get("Event") == "QueueMember"
         }
-        wanted = {a.interface: a for a in agents if a.state != AgentState.logged_out}
+        known = {f"PJSIP/{ext}": ext for ext in extensions}
         added = removed = 0
-        for interface, agent in wanted.items():
-            try:
-                await self._add_member(agent, paused=agent.state == AgentState.paused, reason=agent.pause_reason)
-                added += interface not in members
-            except (AmiActionError, AmiUnavailable) as e:
-                log.warning("could not restore queue member", agent=agent.extension, error=str(e))
-        for interface in members - set(wanted):
+        for extension in extensions:
+            async with self.lock(extension):
+                try:
+                    agent = await self.get(extension)
+                    if agent.state == AgentState.logged_out:
+                        if agent.interface in members:
+                            await self.ami.action("QueueRemove", Queue=self.queue, Interface=agent.interface)
+                            removed += 1
+                        continue
+                    await self._add_member(agent, paused=agent.state == AgentState.paused, reason=agent.pause_reason)
+                    added += agent.interface not in members
+                except Exception as e:
+                    log.warning("could not reconcile agent", agent=extension, error=repr(e))
+        for interface in members - set(known):
             if interface:
                 try:
                     await self.ami.action("QueueRemove", Queue=self.queue, Interface=interface)
                     removed += 1
                 except (AmiActionError, AmiUnavailable) as e:
                     log.warning("could not remove stray queue member", interface=interface, error=str(e))
-        log.info("queue members reconciled", queue=self.queue, logged_in=len(wanted), added=added, removed=removed)
+        log.info("queue members reconciled", queue=self.queue, agents=len(extensions), added=added, removed=removed)

@@ -10,9 +10,8 @@ from typing import Any
 from sqlalchemy import insert
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
-from cms.models import Interaction, QueueEvent
-from cti.calls import Call, extension_of
-from hotline.bus import EventBus
+from cms.models import CallLeg, Interaction, QueueEvent
+from cti.events import CallEnded
 from hotline.db import Database
 from hotline.logs import bind_call, get_logger
 from hotline.retry import with_retries
@@ -63,8 +62,7 @@ class QueueEventWriter:
     """Stores queue events in batches so a burst costs one INSERT, and a database outage costs a backlog
     (bounded, oldest dropped with an error) rather than lost events or a blocked event loop."""
 
-    def __init__(self, bus: EventBus, db: Database) -> None:
-        self.bus = bus
+    def __init__(self, db: Database) -> None:
         self.db = db
         self.pending: list[dict[str, Any]] = []
         self.wakeup = asyncio.Event()
@@ -72,19 +70,15 @@ class QueueEventWriter:
         self.dropped = 0
         self._task: asyncio.Task[None] | None = None
 
-    def subscribe(self) -> None:
-        for name in QUEUE_EVENTS:
-            self.bus.subscribe(f"ami.{name}", self.on_event)
-
-    def on_event(self, name: str, e: dict[str, Any]) -> None:
+    def on_event(self, e: dict[str, Any]) -> None:
         interface = e.get("Interface") or e.get("MemberName")
         self.pending.append(
             {
                 "at": event_time(e),
-                "event": name.removeprefix("ami."),
+                "event": e.get("Event"),
                 "queue": e.get("Queue"),
                 "uniqueid": e.get("Uniqueid"),
-                "agent": extension_of(interface) or interface,
+                "agent": _agent(interface),
                 "data": {k: e[k] for k in DATA_FIELDS if e.get(k) not in (None, "")},
             }
         )
@@ -130,24 +124,32 @@ class QueueEventWriter:
             raise
 
 
+def _agent(interface: str | None) -> str | None:
+    """'PJSIP/1001' → '1001'; anything else as it is."""
+    if interface and "/" in interface:
+        return interface.split("/", 1)[1].split("-", 1)[0] or interface
+    return interface
+
+
 class InteractionWriter:
-    def __init__(self, bus: EventBus, db: Database) -> None:
-        self.bus = bus
+    """One interaction row per call, with its legs."""
+
+    def __init__(self, db: Database) -> None:
         self.db = db
 
-    def subscribe(self) -> None:
-        self.bus.subscribe("call.ended", self.on_call_ended)
-
-    async def on_call_ended(self, _: str, e: dict[str, Any]) -> None:
-        call: Call = e["call"]
-        row = call.snapshot()
+    async def on_call_ended(self, e: CallEnded) -> None:
+        record = e.record
+        row = record.model_dump(exclude={"legs"})
+        legs = [{"call_id": record.call_id, **leg.model_dump()} for leg in record.legs]
 
         async def store() -> None:
             async with self.db.session() as s:
                 stmt = pg_insert(Interaction).values(**row).on_conflict_do_nothing(index_elements=["call_id"])
                 await s.execute(stmt)
+                if legs:
+                    await s.execute(pg_insert(CallLeg).values(legs).on_conflict_do_nothing(index_elements=["uniqueid"]))
                 await s.commit()
 
-        with bind_call(call.uniqueid):
+        with bind_call(record.call_id):
             await with_retries("store interaction", store)
-            log.info("interaction stored", outcome=row["outcome"])
+            log.info("interaction stored", outcome=record.outcome)

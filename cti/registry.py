@@ -1,34 +1,61 @@
-"""Live calls, kept from AMI and IVR events; publishes ``cti.screen_pop`` and ``call.ended``.
+"""Live calls, kept from AMI and IVR events, keyed by linkedid with their legs.
 
-Handlers are named after the events they take. They are synchronous and cheap, so the pop for
-AgentCalled leaves within the same event-loop turn: the customer card was fetched during the IVR,
-and is only looked up here when the controller missed the IVR (it restarted mid-call).
+AMI handlers are named after the events they take; they are synchronous and cheap, so a pop leaves in
+the same event-loop turn as its AgentCalled and every event about a call reaches the desk in the order
+Asterisk sent it. The customer card was fetched during the IVR; if the controller missed the IVR (it
+restarted mid-call) the pop leaves at once marked ``lookup_pending`` and a ``PopUpdated`` follows.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+import time
+from collections.abc import Callable
 from dataclasses import fields
 from datetime import timedelta
 from typing import Any
 
-from crm_bridge.service import CustomerDirectory
-from cti.calls import Call, extension_of, now
-from cti.screenpop import build_pop
+from cms.interface import ContactHistory
+from crm_bridge.interface import CustomerLookup
+from cti.events import AgentOffered, CallAnswered, CallEnded, LegRole, OfferCancelled, PopUpdated
+from cti.model import Call, extension_of, now
 from hotline.ami import AmiClient
 from hotline.bus import EventBus
 from hotline.logs import bind_call, get_logger
+from hotline.routing import ChannelVar
+from ivr.events import IvrCompleted, IvrStarted
 
 log = get_logger(__name__)
 
-HistoryLookup = Callable[[int], Awaitable[list[dict[str, Any]]]]
-FINALISE_DELAY = 0.5  # let the queue's closing events (AgentComplete) arrive after the caller's Hangup
+FINALISE_DELAY = 0.5  # let the queue's closing events (AgentComplete) arrive after the last Hangup
+STUCK_LEG_GRACE = 10.0  # a call whose caller left is closed even if a leg's Hangup was never seen
+UP = "6"  # AMI ChannelState of an answered channel
+AMI_EVENTS = (
+    "Newchannel",
+    "Newstate",
+    "QueueCallerJoin",
+    "AgentCalled",
+    "AgentConnect",
+    "AgentComplete",
+    "AgentRingNoAnswer",
+    "QueueCallerAbandon",
+    "BlindTransfer",
+    "AttendedTransfer",
+    "UserEvent",
+    "Hangup",
+)
 
 
 def _float(v: Any) -> float | None:
     try:
         return float(v)
+    except (TypeError, ValueError):
+        return None
+
+
+def _int(v: Any) -> int | None:
+    try:
+        return int(v)
     except (TypeError, ValueError):
         return None
 
@@ -41,6 +68,10 @@ def _waited(call: Call, e: dict[str, Any]) -> float | None:
 def fill_missing(live: Call, snapshot: Call) -> None:
     """Copy into ``live`` the fields it does not have from ``snapshot``; the earliest start wins."""
     for f in fields(Call):
+        if f.name == "legs":
+            for uid, leg in snapshot.legs.items():
+                live.legs.setdefault(uid, leg)
+            continue
         if getattr(live, f.name) in (None, [], False, 0) and getattr(snapshot, f.name) not in (None, [], False, 0):
             setattr(live, f.name, getattr(snapshot, f.name))
     live.started_at = min(live.started_at, snapshot.started_at)
@@ -59,12 +90,12 @@ class CallRegistry:
     def __init__(
         self,
         bus: EventBus,
-        customers: CustomerDirectory,
+        customers: CustomerLookup,
         lookup_timeout: float = 0.5,
         ami: AmiClient | None = None,
         context: str = "hotline",
         inbound_context: str = "from-carrier",
-        history: HistoryLookup | None = None,
+        history: ContactHistory | None = None,
     ) -> None:
         self.bus = bus
         self.customers = customers
@@ -74,232 +105,350 @@ class CallRegistry:
         self.lookup_timeout = lookup_timeout
         self.history = history
         self._tasks: set[asyncio.Task[None]] = set()
-        self.calls: dict[str, Call] = {}
+        self.calls: dict[str, Call] = {}  # linkedid → call
+        self.leg_index: dict[str, str] = {}  # a leg's uniqueid → its call's linkedid
         self.pops_sent = 0
+        self._resyncing = 0
+        self._hung_up_during_resync: dict[str, float] = {}
 
     def subscribe(self) -> None:
-        self.bus.subscribe("ami.connected", self.resync)
-        for name in ("ivr.started", "ivr.done"):
-            self.bus.subscribe(name, getattr(self, "on_" + name.replace(".", "_")))
-        for event in (
-            "Newchannel",
-            "QueueCallerJoin",
-            "AgentCalled",
-            "AgentConnect",
-            "AgentComplete",
-            "AgentRingNoAnswer",
-            "QueueCallerAbandon",
-            "UserEvent",
-            "Hangup",
-        ):
-            self.bus.subscribe(f"ami.{event}", getattr(self, f"on_{event}"))
+        self.bus.subscribe(IvrStarted, self.on_ivr_started)
+        self.bus.subscribe(IvrCompleted, self.on_ivr_completed)
+        if self.ami is not None:
+            self.register_ami(self.ami.on)
+            self.ami.on_connected(self.resync)
 
-    def _get(self, uniqueid: str | None, caller: str | None = None, create: bool = False) -> Call | None:
-        if not uniqueid:
+    def register_ami(self, on: Callable[[str, Callable[[dict[str, Any]], object]], None]) -> None:
+        for event in AMI_EVENTS:
+            on(event, getattr(self, f"on_{event}"))
+
+    # ---- finding calls ---------------------------------------------------------------------------
+    def _call_of(self, e: dict[str, Any], create: bool = False) -> Call | None:
+        """The call an app_queue event is about (its caller channel's Uniqueid/Linkedid)."""
+        uid = e.get("Uniqueid")
+        if not uid:
             return None
-        call = self.calls.get(uniqueid)
+        call_id = e.get("Linkedid") or self.leg_index.get(uid) or uid
+        call = self.calls.get(call_id)
         if call is None and create:
-            call = self.calls[uniqueid] = Call(uniqueid=uniqueid, caller=caller)
+            call = self._new_call(call_id, e.get("CallerIDNum"), e.get("Channel"))
         return call
 
-    # IVR facts
-    # a call arriving from the carrier: measured from its first moment, whatever happens next
-    def on_Newchannel(self, _: str, e: dict[str, Any]) -> None:
-        if e.get("Context") != self.inbound_context or not e.get("Uniqueid"):
-            return
-        call = self._get(e["Uniqueid"], e.get("CallerIDNum"), create=True)
-        assert call is not None
-        call.channel, call.dialed = e.get("Channel"), e.get("Exten")
+    def _new_call(self, call_id: str, caller: str | None, channel: str | None) -> Call:
+        call = self.calls[call_id] = Call(call_id=call_id, caller=caller, channel=channel)
+        call.leg(call_id, LegRole.caller, channel)
+        self.leg_index[call_id] = call_id
+        return call
 
-    def on_ivr_started(self, _: str, e: dict[str, Any]) -> None:
-        call = self._get(e["uniqueid"], e.get("caller"), create=True)
-        assert call is not None
-        call.channel = e.get("channel")
-        call.customer = e.get("customer")
-        call.lookup_failed = bool(e.get("lookup_failed"))
+    def _spawn(self, coro: Any) -> None:
+        task = asyncio.ensure_future(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    # ---- channels --------------------------------------------------------------------------------
+    def on_Newchannel(self, e: dict[str, Any]) -> None:
+        """A carrier call starts a call; any other channel with a tracked linkedid becomes one of its legs."""
+        uid = e.get("Uniqueid")
+        if not uid:
+            return
+        call_id = e.get("Linkedid") or uid
+        call = self.calls.get(call_id)
+        if call is None:
+            if uid != call_id or e.get("Context") != self.inbound_context:
+                return
+            call = self._new_call(call_id, e.get("CallerIDNum"), e.get("Channel"))
+            call.dialed = e.get("Exten")
+            return
+        call.leg(uid, LegRole.internal, e.get("Channel"))
+        self.leg_index[uid] = call_id
+
+    def on_Newstate(self, e: dict[str, Any]) -> None:
+        if e.get("ChannelState") != UP:
+            return
+        call_id = self.leg_index.get(e.get("Uniqueid") or "")
+        call = self.calls.get(call_id or "")
+        if call is not None:
+            leg = call.legs.get(e["Uniqueid"])
+            if leg is not None and leg.answered_at is None:
+                leg.answered_at = now()
+
+    def on_Hangup(self, e: dict[str, Any]) -> None:
+        uid = e.get("Uniqueid") or ""
+        call_id = self.leg_index.get(uid)
+        call = self.calls.get(call_id or "")
+        if call is None:
+            if self._resyncing:  # it may be a call the resync is about to adopt: remember it hung up
+                self._hung_up_during_resync[uid] = time.monotonic()
+            return
+        leg = call.legs.get(uid)
+        if leg is not None and leg.ended_at is None:
+            leg.ended_at = now()
+            leg.hangup_cause = _int(e.get("Cause"))
+        if uid == call.call_id and call.ended_at is None:
+            call.ended_at = ended = (leg.ended_at if leg else None) or now()
+            if call.answered_at:
+                call.talk_seconds = (ended - call.answered_at).total_seconds()
+            asyncio.get_running_loop().call_later(STUCK_LEG_GRACE, self._finalise, call.call_id)
+        if call.ended_at is not None and call.all_legs_ended():
+            asyncio.get_running_loop().call_later(FINALISE_DELAY, self._finalise, call.call_id)
+
+    # ---- the IVR ---------------------------------------------------------------------------------
+    def on_ivr_started(self, e: IvrStarted) -> None:
+        call_id = self.leg_index.get(e.uniqueid, e.uniqueid)
+        call = self.calls.get(call_id) or self._new_call(call_id, e.caller, e.channel)
+        call.channel = call.channel or e.channel
+        call.customer = e.customer
+        call.lookup_failed = e.lookup_failed
         if call.customer is not None and self.history is not None:
             # while the caller is in the menu, fetch what the desk will want: their recent contacts
-            task = asyncio.create_task(self._load_history(call))
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
+            self._spawn(self._load_history(call))
 
     async def _load_history(self, call: Call) -> None:
         assert self.history is not None and call.customer is not None
         try:
             async with asyncio.timeout(2 * self.lookup_timeout):
-                call.history = await self.history(call.customer.id)
+                call.history = await self.history.recent(call.customer.id)
         except Exception as e:
-            with bind_call(call.uniqueid):
+            with bind_call(call.call_id):
                 log.warning("recent contacts not loaded", error=repr(e))
 
-    def on_ivr_done(self, _: str, e: dict[str, Any]) -> None:
-        call = self._get(e["uniqueid"])
+    def on_ivr_completed(self, e: IvrCompleted) -> None:
+        call = self.calls.get(self.leg_index.get(e.uniqueid, e.uniqueid))
         if call:
-            call.ivr_path, call.intent = e.get("path"), e.get("intent")
-            call.queue, call.priority = e.get("queue") or call.queue, int(e.get("priority") or 0)
+            call.ivr_path, call.intent = e.path, e.intent
+            call.queue, call.priority = e.queue or call.queue, e.priority
 
-    # queue events (app_queue)
-    def on_QueueCallerJoin(self, _: str, e: dict[str, Any]) -> None:
-        call = self._get(e.get("Uniqueid"), e.get("CallerIDNum"), create=True)
-        assert call is not None
-        call.queue = e.get("Queue") or call.queue
-        call.queued_at = now()
+    # ---- app_queue -------------------------------------------------------------------------------
+    def on_QueueCallerJoin(self, e: dict[str, Any]) -> None:
+        call = self._call_of(e, create=True)
+        if call is not None:
+            call.queue = e.get("Queue") or call.queue
+            call.queued_at = now()
 
-    async def on_AgentCalled(self, _: str, e: dict[str, Any]) -> None:
-        agent = extension_of(e.get("Interface"))
-        call = self._get(e.get("Uniqueid"), e.get("CallerIDNum"), create=True)
+    def on_AgentCalled(self, e: dict[str, Any]) -> None:
+        agent = extension_of(e.get("Interface") or e.get("DestChannel"))
+        call = self._call_of(e, create=True)
         if call is None or agent is None:
             return
-        with bind_call(call.uniqueid):
-            call.ringing_agent = agent
-            if call.customer is None and not call.lookup_failed and call.ivr_path is None:
-                # the controller did not see this call's IVR: look the caller up now, briefly
-                try:
-                    async with asyncio.timeout(self.lookup_timeout):
-                        call.customer = await self.customers.card_by_phone(call.caller)
-                except Exception as exc:
-                    call.lookup_failed = True
-                    log.warning("late customer look-up failed", error=repr(exc))
-            self.pops_sent += 1
-            self.bus.publish("cti.screen_pop", {"agent": agent, "pop": build_pop(call, agent)})
+        if e.get("DestUniqueid"):
+            call.leg(e["DestUniqueid"], LegRole.agent, e.get("DestChannel")).agent = agent
+            self.leg_index[e["DestUniqueid"]] = call.call_id
+        call.ringing_agent = agent
+        # the controller did not see this call's IVR (it restarted mid-call): pop now, the card follows
+        pending = call.customer is None and not call.lookup_failed and call.ivr_path is None
+        self.pops_sent += 1
+        self.bus.publish(AgentOffered(pop=call.pop(agent, lookup_pending=pending)))
+        if pending:
+            self._spawn(self._late_lookup(call, agent))
+        with bind_call(call.call_id):
             log.info("screen-pop", agent=agent, customer=call.customer.id if call.customer else None)
 
-    def on_AgentRingNoAnswer(self, _: str, e: dict[str, Any]) -> None:
-        call = self._get(e.get("Uniqueid"))
-        agent = extension_of(e.get("Interface"))
+    async def _late_lookup(self, call: Call, agent: str) -> None:
+        with bind_call(call.call_id):
+            try:
+                async with asyncio.timeout(self.lookup_timeout):
+                    call.customer = await self.customers.card_by_phone(call.caller)
+            except Exception as exc:
+                call.lookup_failed = True
+                log.warning("late customer look-up failed", error=repr(exc))
+            if call.ended_at is None:
+                self.bus.publish(PopUpdated(pop=call.pop(agent)))
+
+    def on_AgentRingNoAnswer(self, e: dict[str, Any]) -> None:
+        call = self._call_of(e)
+        agent = extension_of(e.get("Interface") or e.get("DestChannel"))
         if call and agent:
-            self.bus.publish("cti.pop_cancelled", {"agent": agent, "call_id": call.uniqueid, "reason": "no_answer"})
+            if call.ringing_agent == agent:
+                call.ringing_agent = None
+            self.bus.publish(OfferCancelled(agent=agent, call_id=call.call_id, reason="no_answer"))
 
-    def on_AgentConnect(self, _: str, e: dict[str, Any]) -> None:
-        call = self._get(e.get("Uniqueid"), e.get("CallerIDNum"), create=True)
-        assert call is not None
-        call.agent = extension_of(e.get("Interface"))
-        call.answered_at = now()
-        call.wait_seconds = _waited(call, e)
-        with bind_call(call.uniqueid):
-            log.info("agent connected", agent=call.agent, wait=call.wait_seconds)
-        self.bus.publish("cti.call_answered", {"agent": call.agent, "call_id": call.uniqueid})
+    def on_AgentConnect(self, e: dict[str, Any]) -> None:
+        call = self._call_of(e, create=True)
+        agent = extension_of(e.get("Interface") or e.get("DestChannel"))
+        if call is None or agent is None:
+            return
+        t = now()
+        if e.get("DestUniqueid"):
+            leg = call.leg(e["DestUniqueid"], LegRole.agent, e.get("DestChannel"))
+            leg.agent, leg.answered_at = agent, leg.answered_at or t
+            self.leg_index[e["DestUniqueid"]] = call.call_id
+        call.ringing_agent = None
+        if call.answered_at is None:  # the first agent to answer is the call's agent; later ones are legs
+            call.agent, call.answered_at = agent, t
+            call.wait_seconds = _waited(call, e)
+        with bind_call(call.call_id):
+            log.info("agent connected", agent=agent, wait=call.wait_seconds)
+        self.bus.publish(CallAnswered(agent=agent, call_id=call.call_id))
 
-    def on_AgentComplete(self, _: str, e: dict[str, Any]) -> None:
-        call = self._get(e.get("Uniqueid"))
+    def on_AgentComplete(self, e: dict[str, Any]) -> None:
+        call = self._call_of(e)
         if call:
             if call.talk_seconds is None:  # whole seconds; the hangup gives the exact figure
                 call.talk_seconds = _float(e.get("TalkTime"))
             call.agent = call.agent or extension_of(e.get("Interface"))
 
-    def on_QueueCallerAbandon(self, _: str, e: dict[str, Any]) -> None:
-        call = self._get(e.get("Uniqueid"))
+    def on_QueueCallerAbandon(self, e: dict[str, Any]) -> None:
+        call = self._call_of(e)
         if call:
             call.outcome = "abandoned"
             call.wait_seconds = _waited(call, e)
             if call.ringing_agent:
-                self.bus.publish(
-                    "cti.pop_cancelled", {"agent": call.ringing_agent, "call_id": call.uniqueid, "reason": "abandoned"}
-                )
+                self.bus.publish(OfferCancelled(agent=call.ringing_agent, call_id=call.call_id, reason="abandoned"))
+                call.ringing_agent = None
 
-    def on_UserEvent(self, _: str, e: dict[str, Any]) -> None:
+    def on_BlindTransfer(self, e: dict[str, Any]) -> None:
+        self._mark_transfer(e.get("TransfereeLinkedid") or e.get("TransfererLinkedid"))
+
+    def on_AttendedTransfer(self, e: dict[str, Any]) -> None:
+        call = self.calls.get(e.get("OrigTransfererLinkedid") or "")
+        if call is not None:
+            target = e.get("SecondTransfererUniqueid")
+            if target and target in call.legs:
+                call.legs[target].role = LegRole.consult
+        self._mark_transfer(e.get("OrigTransfererLinkedid"))
+
+    def _mark_transfer(self, call_id: str | None) -> None:
+        call = self.calls.get(call_id or "")
+        if call is not None:
+            with bind_call(call.call_id):
+                log.info("call transferred", agent=call.agent)
+
+    def on_UserEvent(self, e: dict[str, Any]) -> None:
         if e.get("UserEvent") == "HotlineOutcome":
-            call = self._get(e.get("Uniqueid"), e.get("CallerIDNum"), create=True)
+            call = self._call_of(e, create=True)
             if call:
                 call.outcome = e.get("Outcome") or call.outcome
 
-    def on_Hangup(self, _: str, e: dict[str, Any]) -> None:
-        call = self._get(e.get("Uniqueid"))
-        if call is None or call.ended_at is not None:
-            return
-        call.ended_at = now()
-        if call.answered_at:
-            call.talk_seconds = (call.ended_at - call.answered_at).total_seconds()
-        asyncio.get_running_loop().call_later(FINALISE_DELAY, self._finalise, call.uniqueid)
-
-    def _finalise(self, uniqueid: str) -> None:
-        call = self.calls.pop(uniqueid, None)
+    # ---- the end ---------------------------------------------------------------------------------
+    def _finalise(self, call_id: str) -> None:
+        call = self.calls.pop(call_id, None)
         if call is None:
             return
-        with bind_call(uniqueid):
+        for uid in call.legs:
+            self.leg_index.pop(uid, None)
+        call.ended_at = call.ended_at or now()
+        with bind_call(call_id):
             log.info(
                 "call ended",
                 outcome=call.final_outcome(),
                 agent=call.agent,
                 wait=call.wait_seconds,
                 talk=call.talk_seconds,
+                legs=len(call.legs),
             )
-        self.bus.publish("call.ended", {"call": call})
+        self.bus.publish(CallEnded(record=call.record()))
 
-    # after a (re)connection
-    async def resync(self, *_: Any) -> None:
+    # ---- after a (re)connection ------------------------------------------------------------------
+    async def resync(self) -> None:
         """Adopt the calls Asterisk carries that we do not know (the controller restarted mid-call), so that
         their pops, interaction rows and recordings are not lost. Times we did not witness are estimated
         from Asterisk's channel durations and queue waits. Calls we track that Asterisk no longer has ended
-        while we were disconnected: they are closed now rather than kept forever."""
+        while we were disconnected: they are closed now rather than kept forever. A Hangup that arrives
+        while we ask Asterisk is remembered, so a call that ends meanwhile is not adopted as a phantom."""
         if self.ami is None:
             return
-        known_before = [uid for uid, call in self.calls.items() if call.ended_at is None]
+        self._resyncing += 1
+        try:
+            await self._resync()
+        finally:
+            self._resyncing -= 1
+            if not self._resyncing:
+                self._hung_up_during_resync.clear()
+
+    async def _resync(self) -> None:
+        assert self.ami is not None
+        known_before = [cid for cid, call in self.calls.items() if call.ended_at is None]
         try:
             channels = (await self.ami.action("CoreShowChannels", as_list=True)).get("events", [])
             entries = (await self.ami.action("QueueStatus", as_list=True)).get("events", [])
         except Exception as e:
             log.warning("live-call resync skipped", error=repr(e))
             return
-        alive = {c.get("Uniqueid") for c in channels}
-        for uid in known_before:
-            call = self.calls.get(uid)
-            if uid not in alive and call is not None and call.ended_at is None:
+        channels = [c for c in channels if c.get("Event") == "CoreShowChannel" and c.get("Uniqueid")]
+        alive = {c["Uniqueid"] for c in channels}
+        for call_id in known_before:
+            call = self.calls.get(call_id)
+            if call_id not in alive and call is not None and call.ended_at is None:
                 call.ended_at = now()  # its hang-up was missed: the end time is when we noticed
-                self._finalise(uid)
+                self._finalise(call_id)
         waits = {e.get("Uniqueid"): float(e.get("Wait") or 0) for e in entries if e.get("Event") == "QueueEntry"}
-        channels = [c for c in channels if c.get("Event") == "CoreShowChannel"]
         adopted = 0
         for ch in channels:
-            uid = ch.get("Uniqueid")
-            if not uid or uid in self.calls or ch.get("Context") != self.context or uid != ch.get("Linkedid"):
+            uid = ch["Uniqueid"]
+            if uid in self.calls or ch.get("Context") != self.context or uid != ch.get("Linkedid"):
                 continue
-            t = now()
-            call = Call(
-                uniqueid=uid,
-                caller=ch.get("CallerIDNum"),
-                channel=ch.get("Channel"),
-                started_at=t - timedelta(seconds=_duration(ch.get("Duration"))),
-            )
-            if uid in waits:
-                call.queued_at = t - timedelta(seconds=waits[uid])
-            elif ch.get("BridgeId"):
-                peer = next(
-                    (c for c in channels if c.get("BridgeId") == ch["BridgeId"] and c.get("Uniqueid") != uid), None
-                )
-                if peer is not None:
-                    call.agent = extension_of(peer.get("Channel"))
-                    call.answered_at = t - timedelta(seconds=_duration(peer.get("Duration")))
-            await self._restore_ivr_facts(call)
-            if call.customer is not None and self.history is not None:
-                await self._load_history(call)
-            # live events (AgentConnect, …) may have created the call while we were asking Asterisk:
-            # they are fresher than this snapshot, which only fills in what they lack
+            call = await self._adopt(ch, channels, waits)
+            if uid in self._hung_up_during_resync and uid not in self.calls:
+                self._close_adopted(call)  # it ended while we were asking: no phantom live call, but its row
+                continue
             live = self.calls.setdefault(uid, call)
-            if live is not call:
+            if live is not call:  # live events created it meanwhile: they are fresher than the snapshot
                 fill_missing(live, call)
+            for leg_uid in live.legs:
+                self.leg_index[leg_uid] = uid
             adopted += 1
             with bind_call(uid):
                 log.info("live call adopted", caller=call.caller, agent=call.agent, queued=call.queued_at is not None)
         if adopted:
             log.info("live calls resynced", adopted=adopted)
 
+    def _close_adopted(self, call: Call) -> None:
+        t = now()
+        self.calls[call.call_id] = call
+        for uid, leg in call.legs.items():
+            self.leg_index[uid] = call.call_id
+            if leg.ended_at is None and uid in self._hung_up_during_resync:
+                leg.ended_at = t
+        call.ended_at = t
+        if call.answered_at:
+            call.talk_seconds = (t - call.answered_at).total_seconds()
+        self._finalise(call.call_id)
+
+    async def _adopt(self, ch: dict[str, Any], channels: list[dict[str, Any]], waits: dict[Any, float]) -> Call:
+        uid = ch["Uniqueid"]
+        t = now()
+        call = Call(
+            call_id=uid,
+            caller=ch.get("CallerIDNum"),
+            channel=ch.get("Channel"),
+            started_at=t - timedelta(seconds=_duration(ch.get("Duration"))),
+        )
+        call.leg(uid, LegRole.caller, ch.get("Channel")).started_at = call.started_at
+        for other in channels:
+            if other.get("Linkedid") == uid and other["Uniqueid"] != uid:
+                leg = call.leg(other["Uniqueid"], LegRole.internal, other.get("Channel"))
+                leg.started_at = t - timedelta(seconds=_duration(other.get("Duration")))
+        if uid in waits:
+            call.queued_at = t - timedelta(seconds=waits[uid])
+        elif ch.get("BridgeId"):
+            peer = next((c for c in channels if c.get("BridgeId") == ch["BridgeId"] and c["Uniqueid"] != uid), None)
+            if peer is not None:
+                call.agent = extension_of(peer.get("Channel"))
+                call.answered_at = t - timedelta(seconds=_duration(peer.get("Duration")))
+                leg = call.leg(peer["Uniqueid"], LegRole.agent, peer.get("Channel"))
+                leg.agent, leg.answered_at = call.agent, call.answered_at
+        await self._restore_ivr_facts(call)
+        if call.customer is not None and self.history is not None:
+            await self._load_history(call)
+        return call
+
     async def _restore_ivr_facts(self, call: Call) -> None:
         """What the IVR left in the channel's variables, and the customer card it named."""
         assert self.ami is not None
         facts: dict[str, str] = {}
-        for var in ("HOTLINE_IVR_PATH", "HOTLINE_INTENT", "HOTLINE_QUEUE", "HOTLINE_PRIORITY", "HOTLINE_CUSTOMER_ID"):
+        wanted = (ChannelVar.ivr_path, ChannelVar.intent, ChannelVar.queue, ChannelVar.priority, ChannelVar.customer_id)
+        for var in wanted:
             try:
-                reply = await self.ami.action("Getvar", Channel=call.channel, Variable=var)
+                reply = await self.ami.action("Getvar", Channel=call.channel, Variable=var.value)
             except Exception:
                 continue
             if reply.get("Value"):
                 facts[var] = str(reply["Value"])
-        call.ivr_path, call.intent = facts.get("HOTLINE_IVR_PATH"), facts.get("HOTLINE_INTENT")
-        call.queue = facts.get("HOTLINE_QUEUE")
-        priority = facts.get("HOTLINE_PRIORITY", "")
+        call.ivr_path, call.intent = facts.get(ChannelVar.ivr_path), facts.get(ChannelVar.intent)
+        call.queue = facts.get(ChannelVar.queue)
+        priority = facts.get(ChannelVar.priority, "")
         call.priority = int(priority) if priority.isdigit() else 0
-        customer_id = facts.get("HOTLINE_CUSTOMER_ID", "")
+        customer_id = facts.get(ChannelVar.customer_id, "")
         try:
             async with asyncio.timeout(self.lookup_timeout):
                 call.customer = (
@@ -309,4 +458,5 @@ class CallRegistry:
                 )
         except Exception as e:
             call.lookup_failed = True
-            log.warning("customer look-up for an adopted call failed", error=repr(e))
+            with bind_call(call.call_id):
+                log.warning("customer look-up for an adopted call failed", error=repr(e))

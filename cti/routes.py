@@ -23,7 +23,7 @@ def build_router(hub: AgentHub, token_key: bytes) -> APIRouter:
             return
         agent = claims["sub"]
         await ws.accept()
-        outbox = hub.connect(agent)
+        outbox = hub.connect(agent, hello={"type": "hello", "agent": agent})
 
         async def sender() -> None:
             while True:
@@ -32,7 +32,6 @@ def build_router(hub: AgentHub, token_key: bytes) -> APIRouter:
 
         send_task = asyncio.create_task(sender())
         try:
-            outbox.put_nowait({"type": "hello", "agent": agent})
             while True:  # the desk sends pings; anything else is ignored
                 text = await ws.receive_text()
                 if text == "ping":

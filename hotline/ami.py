@@ -1,20 +1,22 @@
 """The AMI connection: panoramisk's Manager, with reconnect, a clear connected/authenticated state,
-typed errors for actions, and every event forwarded to the bus as ``ami.<Event>``.
+typed errors for actions, and events dispatched to the handlers registered for their name.
 
-On each successful login the bus gets ``ami.connected``: that is the moment to sync state
-(re-add queue members, read queue status), so a restarted Asterisk or controller converges.
+Handlers register by exact event name (``on("AgentCalled", handler)``) and run synchronously in
+arrival order. After each successful login the ``on_connected`` handlers run: that is the moment to
+sync state (re-add queue members, read queue status), so a restarted Asterisk or controller converges.
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections import defaultdict
+from collections.abc import Callable
 from typing import Any
 
 from panoramisk import Manager
 from panoramisk.ami_protocol import AMIProtocol
 from panoramisk.message import Message
 
-from hotline.bus import EventBus
 from hotline.logs import get_logger
 
 log = get_logger(__name__)
@@ -58,11 +60,25 @@ def flatten(message: Message) -> dict[str, Any]:
     return {k: v[0] if isinstance(v, list) and v else v for k, v in message.items()}
 
 
+AmiHandler = Callable[[dict[str, Any]], object]
+Hook = Callable[[], object]
+
+
 class AmiClient:
     def __init__(
-        self, bus: EventBus, host: str, port: int, username: str, secret: str, action_timeout: float = 5.0
+        self,
+        host: str,
+        port: int,
+        username: str,
+        secret: str,
+        *,
+        action_timeout: float = 5.0,
+        ping_interval: float = 10.0,
     ) -> None:
-        self.bus = bus
+        self._handlers: dict[str, list[AmiHandler]] = defaultdict(list)
+        self._connected_hooks: list[Hook] = []
+        self._disconnected_hooks: list[Hook] = []
+        self._tasks: set[asyncio.Task[Any]] = set()
         self.action_timeout = action_timeout
         self.events_received = 0
         self.manager = Manager(
@@ -72,7 +88,7 @@ class AmiClient:
             secret=secret,
             events="on",
             ping_delay=5,
-            ping_interval=10,
+            ping_interval=ping_interval,
             reconnect_timeout=1,
             on_login=self._on_login,
             on_disconnect=self._on_disconnect,
@@ -81,6 +97,32 @@ class AmiClient:
         )
         self.manager.register_event("*", self._on_event)
         self._authenticated = asyncio.Event()
+
+    def on(self, event: str, handler: AmiHandler) -> None:
+        """Call ``handler(event_dict)`` for every AMI event named ``event``, in arrival order."""
+        self._handlers[event].append(handler)
+
+    def on_connected(self, hook: Hook) -> None:
+        self._connected_hooks.append(hook)
+
+    def on_disconnected(self, hook: Hook) -> None:
+        self._disconnected_hooks.append(hook)
+
+    @property
+    def handled_events(self) -> list[str]:
+        return sorted(self._handlers)
+
+    def _run_hooks(self, hooks: list[Hook]) -> None:
+        for hook in hooks:
+            try:
+                result = hook()
+            except Exception:
+                log.exception("AMI hook failed", hook=getattr(hook, "__qualname__", ""))
+                continue
+            if asyncio.iscoroutine(result):
+                task = asyncio.ensure_future(result)
+                self._tasks.add(task)
+                task.add_done_callback(self._tasks.discard)
 
     @property
     def connected(self) -> bool:
@@ -106,19 +148,24 @@ class AmiClient:
     def _on_login(self, manager: Manager) -> None:
         log.info("AMI logged in")
         self._authenticated.set()
-        self.bus.publish("ami.connected", {})
+        self._run_hooks(self._connected_hooks)
 
     def _on_disconnect(self, manager: Manager, exc: Exception | None) -> None:
         log.warning("AMI connection lost; reconnecting", error=repr(exc))
         self._authenticated.clear()
-        self.bus.publish("ami.disconnected", {})
+        self._run_hooks(self._disconnected_hooks)
 
     def _on_event(self, manager: Manager, message: Message) -> None:
         self.events_received += 1
-        name = message.get("Event")
-        if not name:
+        handlers = self._handlers.get(message.get("Event") or "")
+        if not handlers:
             return
-        self.bus.publish(f"ami.{name}", flatten(message))
+        event = flatten(message)
+        for handler in handlers:
+            try:
+                handler(event)
+            except Exception:
+                log.exception("AMI event handler failed", ami_event=event.get("Event"))
 
     async def action(self, name: str, as_list: bool = False, **fields: Any) -> dict[str, Any]:
         """Send one action and return its response; raise on error, timeout or no connection.

@@ -1,32 +1,20 @@
-"""Assembly: the one place that builds the controller's parts, wires them and orders start and stop.
+"""Assembly: builds the core (configuration, bus, database, Asterisk connections), lets every package
+listed in ``hotline.plugins.PACKAGES`` wire itself, and orders start and stop. It knows no domain.
 
-A call's journey, in wiring order: FastAGI request → IVR (ivr.service) → dialplan Queue() →
-AMI queue events → CTI registry (cti.registry) → screen-pop to the desk (cti.hub) → call.ended →
-interaction row (cms.writers) and recording metadata (recordings.service).
+A call's journey, in wiring order: FastAGI request → IVR (ivr) → dialplan Queue() → AMI events → call
+model keyed by linkedid (cti) → screen-pop to the desk (cti) → CallEnded → interaction row (cms) and
+recording metadata (recordings).
 """
 
 from __future__ import annotations
 
-import asyncio
 from contextlib import asynccontextmanager
-from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI, Request
-from fastapi.responses import FileResponse, JSONResponse, PlainTextResponse, RedirectResponse
-from fastapi.staticfiles import StaticFiles
+from fastapi.responses import JSONResponse, PlainTextResponse
 from prometheus_client import CONTENT_TYPE_LATEST
 
-import acd.routes
-import cms.routes
-import cti.routes
-import recordings.routes
-from acd.service import AgentService
-from cms.history import InteractionHistory
-from cms.writers import InteractionWriter, QueueEventWriter
-from crm_bridge.service import CustomerDirectory
-from cti.hub import AgentHub
-from cti.registry import CallRegistry
 from hotline.ami import AmiClient
 from hotline.bus import EventBus
 from hotline.config import Settings
@@ -34,14 +22,10 @@ from hotline.db import Database
 from hotline.errors import HotlineError
 from hotline.fastagi import FastAgiServer
 from hotline.logs import get_logger
-from hotline.metrics import Metrics
-from hotline.prompts import ensure_prompts
-from ivr.menu import Menu, load_menu
-from ivr.service import IvrService
-from recordings.service import RecordingCatalog
+from hotline.metrics import core_metrics, render
+from hotline.plugins import PACKAGES, Core, Plugin, load_plugins
 
 log = get_logger(__name__)
-WEB = Path(__file__).resolve().parent.parent / "web"
 
 
 def install_error_handler(app: FastAPI) -> None:
@@ -52,33 +36,32 @@ def install_error_handler(app: FastAPI) -> None:
         return JSONResponse({"error": exc.code, "message": exc.message}, status_code=exc.status_code)
 
 
+def build_core(settings: Settings) -> Core:
+    ami = AmiClient(settings.bind_host, settings.ami_port, settings.ami_username, settings.ami_password)
+    core = Core(
+        settings=settings,
+        bus=EventBus(),
+        db=Database(settings.db_url),
+        ami=ami,
+        agi=FastAgiServer(settings.bind_host, settings.agi_port),
+    )
+    core_metrics(core.metrics, core.ami, core.agi)
+    return core
+
+
 class Controller:
-    def __init__(self, settings: Settings, menu: Menu | None = None) -> None:
+    def __init__(self, settings: Settings, packages: tuple[str, ...] = PACKAGES) -> None:
         self.settings = settings
-        self.menu = menu or load_menu()
-        self.bus = EventBus()
-        self.db = Database(settings.db_url)
-        self.ami = AmiClient(
-            self.bus, settings.bind_host, settings.ami_port, settings.ami_username, settings.ami_password
-        )
-        self.agi = FastAgiServer(settings.bind_host, settings.agi_port)
-        self.customers = CustomerDirectory(self.db)
-        self.hub = AgentHub(self.bus)
-        self.calls = CallRegistry(self.bus, self.customers, ami=self.ami, history=InteractionHistory(self.db).recent)
-        self.agents = AgentService(self.db, self.ami, self.bus, settings.support_queue)
-        self.queue_events = QueueEventWriter(self.bus, self.db)
-        self.interactions = InteractionWriter(self.bus, self.db)
-        self.recordings = RecordingCatalog(self.bus, self.db, settings.recordings_dir)
-        self.ivr: IvrService | None = None
-        for part in (self.hub, self.calls, self.agents, self.queue_events, self.interactions, self.recordings):
-            part.subscribe()
-        self.metrics = Metrics(self)
+        self.core = build_core(settings)
+        self.plugins: list[Plugin] = load_plugins(self.core, packages)
+        self.bus, self.db, self.ami, self.agi = self.core.bus, self.core.db, self.core.ami, self.core.agi
+
+    def plugin(self, name: str) -> Plugin:
+        return next(p for p in self.plugins if p.name == name)
 
     async def start(self) -> None:
-        prompts = await asyncio.to_thread(ensure_prompts, self.menu.prompts, self.settings.prompts_dir)
-        self.ivr = IvrService(self.menu, prompts, self.customers, self.bus, self.settings.lookup_timeout)
-        self.agi.route("ivr", self.ivr.handle)
-        self.queue_events.start()
+        for plugin in self.plugins:
+            await plugin.start()
         await self.agi.start()
         await self.ami.start()
 
@@ -86,7 +69,11 @@ class Controller:
         await self.agi.stop()
         await self.ami.stop()
         await self.bus.drain()
-        await self.queue_events.stop()
+        for plugin in reversed(self.plugins):
+            try:
+                await plugin.stop()
+            except Exception:
+                log.exception("plugin stop failed", plugin=plugin.name)
         await self.db.close()
 
     async def health(self) -> dict[str, Any]:
@@ -96,12 +83,10 @@ class Controller:
             "database": {"ok": db_ok},
             "agi": {"ok": self.agi.listening, "active": self.agi.active, "sessions": self.agi.sessions_total},
         }
-        return {
-            "ok": all(c["ok"] for c in components.values()),
-            "components": components,
-            "live_calls": len(self.calls.calls),
-            "queue_events_written": self.queue_events.written,
-        }
+        report: dict[str, Any] = {"ok": all(c["ok"] for c in components.values()), "components": components}
+        for plugin in self.plugins:
+            report.update(plugin.health())
+        return report
 
     def build_api(self) -> FastAPI:
         controller = self
@@ -120,7 +105,6 @@ class Controller:
             lifespan=lifespan,
             description="Call-center controller: agents, screen-pops, interactions, recordings.",
         )
-
         install_error_handler(app)
 
         @app.get("/healthz", tags=["ops"], summary="Each component's health; 503 unless all are up")
@@ -130,22 +114,8 @@ class Controller:
 
         @app.get("/metrics", tags=["ops"], summary="Prometheus metrics", response_class=PlainTextResponse)
         async def metrics() -> PlainTextResponse:
-            return PlainTextResponse(controller.metrics.render(), media_type=CONTENT_TYPE_LATEST)
+            return PlainTextResponse(render(controller.core.metrics), media_type=CONTENT_TYPE_LATEST)
 
-        key = self.settings.token_key
-        app.include_router(acd.routes.build_router(self.agents, self.hub, key))
-        app.include_router(cti.routes.build_router(self.hub, key))
-        app.include_router(cms.routes.build_router(self.db, key))
-        app.include_router(recordings.routes.build_router(self.db, self.settings.recordings_dir, key))
-
-        app.mount("/static", StaticFiles(directory=WEB / "static"), name="static")
-
-        @app.get("/", include_in_schema=False)
-        async def index() -> RedirectResponse:
-            return RedirectResponse("/agent")
-
-        @app.get("/agent", include_in_schema=False)
-        async def agent_page() -> FileResponse:
-            return FileResponse(WEB / "agent.html")
-
+        for plugin in self.plugins:
+            plugin.install(app)
         return app

@@ -103,6 +103,15 @@ def cmd_status(s: Settings, _: argparse.Namespace) -> int:
     return 0 if report and report.get("ok") else 1
 
 
+def cmd_events(s: Settings, _: argparse.Namespace) -> int:
+    """Print the event catalogue (docs/EVENTS.md is this output)."""
+    from hotline.app import Controller
+    from hotline.catalogue import render_catalogue
+
+    print(render_catalogue(Controller(s).bus), end="")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="hotline", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -114,6 +123,7 @@ def main(argv: list[str] | None = None) -> int:
     down = sub.add_parser("down", help="stop what `up` started")
     down.add_argument("--timeout", type=float, default=60)
     sub.add_parser("status", help="print the health report")
+    sub.add_parser("events", help="print the event catalogue: every bus event, its publisher and consumers")
     args = parser.parse_args(argv)
     try:
         settings = load_settings()
@@ -128,6 +138,7 @@ def main(argv: list[str] | None = None) -> int:
         "up": cmd_up,
         "down": cmd_down,
         "status": cmd_status,
+        "events": cmd_events,
     }
     try:
         return commands[args.command](settings, args)

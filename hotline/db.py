@@ -55,7 +55,6 @@ class Database:
 
 def import_all_models() -> None:
     """Import every domain package's models so Base.metadata knows all tables (Alembic, tests)."""
-    import acd.models  # noqa: F401
-    import cms.models  # noqa: F401
-    import crm_bridge.models  # noqa: F401
-    import recordings.models  # noqa: F401
+    from hotline.plugins import import_models
+
+    import_models()

@@ -1,52 +1,27 @@
 """Prometheus metrics at ``/metrics``: what an operator graphs and alerts on.
 
-Counters follow the bus (calls ended by outcome, screen-pops, agent state changes); gauges are read
-from the live parts at scrape time. One registry per controller, so tests can build several.
+One registry per controller (so tests can build several). The core registers the gauges of its own
+parts (AMI, FastAGI); each package registers its own counters and gauges from its plugin, next to the
+events they count.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from prometheus_client import CollectorRegistry, Gauge, generate_latest
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, generate_latest
-
-if TYPE_CHECKING:
-    from hotline.app import Controller
+from hotline.ami import AmiClient
+from hotline.fastagi import FastAgiServer
 
 
-class Metrics:
-    def __init__(self, controller: Controller) -> None:
-        self.registry = CollectorRegistry()
-        r = self.registry
-        self.calls = Counter("hotline_calls_total", "Calls ended, by outcome", ["outcome"], registry=r)
-        self.pops = Counter("hotline_screen_pops_total", "Screen-pops sent to agents", registry=r)
-        self.agent_states = Counter("hotline_agent_state_changes_total", "Agent state changes", ["state"], registry=r)
-        Gauge("hotline_live_calls", "Calls in progress", registry=r).set_function(lambda: len(controller.calls.calls))
-        Gauge("hotline_ami_connected", "1 when the AMI session is up", registry=r).set_function(
-            lambda: 1.0 if controller.ami.connected else 0.0
-        )
-        Gauge("hotline_ami_events", "AMI events received since start", registry=r).set_function(
-            lambda: controller.ami.events_received
-        )
-        Gauge("hotline_agi_sessions_active", "IVR sessions in progress", registry=r).set_function(
-            lambda: controller.agi.active
-        )
-        Gauge("hotline_desk_connections", "Agent desk WebSockets open", registry=r).set_function(
-            lambda: sum(len(v) for v in controller.hub.outboxes.values())
-        )
-        Gauge("hotline_queue_events_backlog", "Queue events not yet stored", registry=r).set_function(
-            lambda: len(controller.queue_events.pending)
-        )
-        Gauge("hotline_queue_events_dropped", "Queue events dropped (backlog full)", registry=r).set_function(
-            lambda: controller.queue_events.dropped
-        )
-        bus = controller.bus
-        bus.subscribe("call.ended", self._on_call_ended)
-        bus.subscribe("cti.screen_pop", lambda *_: self.pops.inc())
-        bus.subscribe("agent.state", lambda _, e: self.agent_states.labels(e["state"]).inc())
+def core_metrics(registry: CollectorRegistry, ami: AmiClient, agi: FastAgiServer) -> None:
+    Gauge("hotline_ami_connected", "1 when the AMI session is up", registry=registry).set_function(
+        lambda: 1.0 if ami.connected else 0.0
+    )
+    Gauge("hotline_ami_events", "AMI events received since start", registry=registry).set_function(
+        lambda: ami.events_received
+    )
+    Gauge("hotline_agi_sessions_active", "IVR sessions in progress", registry=registry).set_function(lambda: agi.active)
 
-    def _on_call_ended(self, _: str, e: dict[str, Any]) -> None:
-        self.calls.labels(e["call"].final_outcome()).inc()
 
-    def render(self) -> bytes:
-        return generate_latest(self.registry)
+def render(registry: CollectorRegistry) -> bytes:
+    return generate_latest(registry)

@@ -1,9 +1,11 @@
-"""Render ``asterisk-conf/*.j2`` into ``<var>/asterisk-etc`` with the configuration and the agents."""
+"""Render ``asterisk-conf/*.j2`` into ``<var>/asterisk-etc`` with the configuration and what the packages
+contribute (agents, queues, prompts, the routing contract: ``Plugin.asterisk_context``)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
@@ -30,9 +32,7 @@ def asterisk_dirs(settings: Settings) -> dict[str, Path]:
     }
 
 
-def render_asterisk(
-    settings: Settings, agents: list[SipAgent], prompts: dict[str, Path], templates: Path = TEMPLATES
-) -> Path:
+def render_asterisk(settings: Settings, contributed: dict[str, Any], templates: Path = TEMPLATES) -> Path:
     dirs = asterisk_dirs(settings)
     for d in (
         *dirs.values(),
@@ -49,8 +49,7 @@ def render_asterisk(
     context = {
         "s": settings,
         "prefix": settings.asterisk_dir.resolve(),
-        "agents": agents,
-        "prompts": prompts,
+        **contributed,
         "ami_secret": settings.ami_password,
         "recordings": settings.recordings_dir,
         "carrier_matches": [m.strip() for m in settings.carrier_match.split(",") if m.strip()],

@@ -21,19 +21,14 @@ from pathlib import Path
 from typing import Any
 
 import uvicorn
-from sqlalchemy import select
 
-from acd.models import Agent
 from hotline.app import Controller
 from hotline.config import Settings
-from hotline.db import Database
 from hotline.demo import load_demo_data
 from hotline.logs import get_logger
 from hotline.migrate import upgrade
 from hotline.pgcluster import LocalCluster
-from hotline.prompts import ensure_prompts
-from hotline.render import SipAgent, render_asterisk
-from ivr.menu import load_menu
+from hotline.render import render_asterisk
 
 log = get_logger(__name__)
 
@@ -67,20 +62,17 @@ class Stack:
             await self.cluster.ensure_database()
         log.info("migrating database")
         await asyncio.to_thread(upgrade, s.db_url)
-        db = Database(s.db_url)
+        controller = Controller(s)  # built, not started: the packages contribute to the Asterisk configuration
         try:
             if demo:
-                await load_demo_data(db)
-            async with db.session() as session:
-                agents = [
-                    SipAgent(a.extension, a.name, a.sip_password)
-                    for a in (await session.execute(select(Agent).order_by(Agent.extension))).scalars()
-                ]
+                await load_demo_data(controller.db)
+            contributed: dict[str, Any] = {}
+            for plugin in controller.plugins:
+                contributed.update(await plugin.asterisk_context())
         finally:
-            await db.close()
-        prompts = await asyncio.to_thread(ensure_prompts, load_menu().prompts, s.prompts_dir)
-        render_asterisk(s, agents, prompts)
-        log.info("configuration rendered", etc=str(s.asterisk_etc), agents=len(agents))
+            await controller.db.close()
+        render_asterisk(s, contributed)
+        log.info("configuration rendered", etc=str(s.asterisk_etc), agents=len(contributed.get("agents", [])))
 
     # ---- Asterisk ------------------------------------------------------------------------------
     @property

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Self
 
 import yaml
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, Field, ValidationError, model_validator
 
 DEFAULT_MENU = Path(__file__).with_name("menu.yaml")
 DIGITS = set("0123456789*#")
@@ -68,7 +69,33 @@ class Menu(BaseModel):
         return "".join(sorted(self.nodes[node].options))
 
 
-def load_menu(path: Path = DEFAULT_MENU) -> Menu:
-    with path.open(encoding="utf-8") as f:
-        data = yaml.safe_load(f)
-    return Menu.model_validate(data)
+class MenuError(ValueError):
+    """A menu file that cannot be used: the message names the file, the node and what is wrong."""
+
+
+def unknown_queues(menu: Menu, known: Iterable[str]) -> list[str]:
+    """Every route of the menu that names a queue that does not exist, described."""
+    known = set(known)
+    problems = []
+    for name, node in menu.nodes.items():
+        routes = [(f"option {digit}", opt.route) for digit, opt in node.options.items() if opt.route]
+        for where, route in [*routes, ("fallback", node.fallback)]:
+            if route is not None and route.queue not in known:
+                problems.append(f"node {name!r} {where} routes to unknown queue {route.queue!r}")
+    return problems
+
+
+def load_menu(path: Path = DEFAULT_MENU, known_queues: Iterable[str] | None = None) -> Menu:
+    """The menu in ``path``, validated (and its queues checked against ``known_queues`` when given)."""
+    try:
+        with path.open(encoding="utf-8") as f:
+            data = yaml.safe_load(f)
+        menu = Menu.model_validate(data)
+    except (OSError, yaml.YAMLError, ValidationError) as e:
+        raise MenuError(f"{path}: {e}") from e
+    if known_queues is not None:
+        known = sorted(known_queues)
+        problems = unknown_queues(menu, known)
+        if problems:
+            raise MenuError(f"{path}: " + "; ".join(problems) + f" (known queues: {', '.join(known)})")
+    return menu

@@ -12,11 +12,13 @@ import asyncio
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from crm_bridge.interface import CustomerLookup
 from crm_bridge.schemas import CustomerCard
-from crm_bridge.service import CustomerDirectory
 from hotline.bus import EventBus
 from hotline.fastagi import AgiSession
 from hotline.logs import get_logger
+from hotline.routing import ChannelVar, RoutingDecision
+from ivr.events import IvrCompleted, IvrStarted
 from ivr.menu import Menu, Route
 
 log = get_logger(__name__)
@@ -32,7 +34,7 @@ class Walk:
 
 class IvrService:
     def __init__(
-        self, menu: Menu, prompts: dict[str, Path], customers: CustomerDirectory, bus: EventBus, lookup_timeout: float
+        self, menu: Menu, prompts: dict[str, Path], customers: CustomerLookup, bus: EventBus, lookup_timeout: float
     ) -> None:
         self.menu = menu
         self.prompts = prompts
@@ -55,40 +57,39 @@ class IvrService:
         priority = PRIORITY_BOOST if card and card.tier in self.menu.priority_tiers else 0
         log.info("IVR start", caller=caller, customer=card.id if card else None, tier=card.tier if card else None)
         self.bus.publish(
-            "ivr.started",
-            {
-                "uniqueid": agi.uniqueid,
-                "caller": caller,
-                "channel": agi.env.get("agi_channel", ""),
-                "customer": card,
-                "lookup_failed": failed,
-            },
+            IvrStarted(
+                uniqueid=agi.uniqueid,
+                caller=caller,
+                channel=agi.env.get("agi_channel", ""),
+                customer=card,
+                lookup_failed=failed,
+            )
         )
         walk: Walk | None = None
         try:
             if card:
-                await agi.set_variable("HOTLINE_CUSTOMER_ID", str(card.id))
-                await agi.set_variable("HOTLINE_TIER", card.tier)
+                await agi.set_variable(ChannelVar.customer_id, str(card.id))
+                await agi.set_variable(ChannelVar.tier, card.tier)
             greeting = self.menu.greeting_priority if priority else self.menu.greeting
             # callers who know the menu may key their choice during the greeting
             early = await agi.stream_file(str(self.prompts[greeting]), self.menu.digits(self.menu.start))
             walk = await self.walk(agi, early)
-            await agi.set_variable("HOTLINE_QUEUE", walk.route.queue)
-            await agi.set_variable("HOTLINE_INTENT", walk.route.intent)
-            await agi.set_variable("HOTLINE_PRIORITY", str(priority))
-            await agi.set_variable("HOTLINE_IVR_PATH", ">".join(walk.path))
-            log.info("IVR routed", queue=walk.route.queue, intent=walk.route.intent, path=">".join(walk.path))
+            decision = RoutingDecision(
+                queue=walk.route.queue, intent=walk.route.intent, priority=priority, ivr_path=">".join(walk.path)
+            )
+            for var, value in decision.variables().items():
+                await agi.set_variable(var, value)
+            log.info("IVR routed", queue=decision.queue, intent=decision.intent, path=decision.ivr_path)
         finally:
             self.bus.publish(
-                "ivr.done",
-                {
-                    "uniqueid": agi.uniqueid,
-                    "completed": walk is not None and not agi.hung_up,
-                    "path": ">".join(walk.path) if walk else None,
-                    "intent": walk.route.intent if walk else None,
-                    "queue": walk.route.queue if walk else None,
-                    "priority": priority,
-                },
+                IvrCompleted(
+                    uniqueid=agi.uniqueid,
+                    completed=walk is not None and not agi.hung_up,
+                    path=">".join(walk.path) if walk else None,
+                    intent=walk.route.intent if walk else None,
+                    queue=walk.route.queue if walk else None,
+                    priority=priority,
+                )
             )
 
     async def walk(self, agi: AgiSession, early_digit: str = "") -> Walk:

@@ -11,12 +11,10 @@ import hashlib
 import wave
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
-from cti.calls import Call
-from hotline.bus import EventBus
+from cti.events import CallEnded, CallRecord
 from hotline.db import Database
 from hotline.logs import bind_call, get_logger
 from hotline.retry import with_retries
@@ -67,25 +65,21 @@ async def wait_until_stable(path: Path, timeout: float = 10.0, interval: float =
 
 
 class RecordingCatalog:
-    def __init__(self, bus: EventBus, db: Database, recordings_dir: Path) -> None:
-        self.bus = bus
+    def __init__(self, db: Database, recordings_dir: Path) -> None:
         self.db = db
         self.root = recordings_dir
 
-    def subscribe(self) -> None:
-        self.bus.subscribe("call.ended", self.on_call_ended)
-
-    def candidates(self, call: Call) -> list[Path]:
+    def candidates(self, call: CallRecord) -> list[Path]:
         """Where the dialplan put it: <root>/<Y/m/d of the call's start, Asterisk's local time>/<uniqueid>.wav
         (the end date too, for a call that was set up across midnight)."""
         days = dict.fromkeys(t.astimezone().strftime("%Y/%m/%d") for t in (call.started_at, call.ended_at) if t)
-        return [self.root / day / f"{call.uniqueid}.wav" for day in days]
+        return [self.root / day / f"{call.call_id}.wav" for day in days]
 
-    async def on_call_ended(self, _: str, e: dict[str, Any]) -> None:
-        call: Call = e["call"]
+    async def on_call_ended(self, e: CallEnded) -> None:
+        call = e.record
         if call.answered_at is None:
             return
-        with bind_call(call.uniqueid):
+        with bind_call(call.call_id):
             candidates = self.candidates(call)
             path = await asyncio.to_thread(lambda: next((p for p in candidates if p.exists()), candidates[0]))
             if not await wait_until_stable(path):
@@ -93,11 +87,11 @@ class RecordingCatalog:
                 return
             facts = await asyncio.to_thread(describe, path)
             row = {
-                "call_id": call.uniqueid,
+                "call_id": call.call_id,
                 "queue": call.queue,
                 "path": str(path.relative_to(self.root)),
                 "agent": call.agent,
-                "customer_id": call.customer.id if call.customer else None,
+                "customer_id": call.customer_id,
                 **facts.__dict__,
             }
 

@@ -11,9 +11,9 @@ from fastapi import FastAPI
 from sqlalchemy import select
 
 import acd.routes
+from acd.events import AgentStateChanged
 from acd.models import AgentStateLog
 from acd.service import AgentService
-from cti.hub import AgentHub
 from hotline.ami import AmiActionError, AmiUnavailable
 from hotline.app import install_error_handler
 from hotline.bus import EventBus
@@ -48,7 +48,7 @@ async def setup(db: Database) -> AsyncIterator[tuple[httpx.AsyncClient, FakeAmi,
     service = AgentService(db, ami, bus, "support")  # type: ignore[arg-type]
     app = FastAPI()
     install_error_handler(app)
-    app.include_router(acd.routes.build_router(service, AgentHub(bus), KEY))
+    app.include_router(acd.routes.build_router(service, KEY))
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client:
         yield client, ami, service, bus
 
@@ -72,7 +72,7 @@ async def test_session_refuses_bad_credentials_and_input(setup: Any) -> None:
 async def test_login_pause_unpause_logout_drive_the_queue_and_persist(setup: Any, db: Database) -> None:
     client, ami, _, bus = setup
     seen: list[dict[str, Any]] = []
-    bus.subscribe("agent.state", lambda _, e: seen.append(e))
+    bus.subscribe(AgentStateChanged, lambda e: seen.append(e.model_dump()))
     h = await _token(client)
     r = await client.post("/api/agents/me/login", headers=h)
     assert r.status_code == 200 and r.json()["state"] == "available"

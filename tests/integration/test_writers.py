@@ -12,10 +12,10 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from cms.models import Interaction, QueueEvent
+from cms.models import CallLeg, Interaction, QueueEvent
 from cms.writers import InteractionWriter, QueueEventWriter
-from crm_bridge.schemas import CustomerCard
-from cti.calls import Call, now
+from cti.events import CallEnded, CallRecord, LegRecord, LegRole
+from cti.model import now
 from hotline.bus import EventBus
 from hotline.db import Database
 from hotline.demo import load_demo_data
@@ -24,11 +24,8 @@ from recordings.service import RecordingCatalog
 
 
 async def test_queue_events_are_batched_into_rows(db: Database) -> None:
-    bus = EventBus()
-    writer = QueueEventWriter(bus, db)
-    writer.subscribe()
-    bus.publish(
-        "ami.QueueCallerJoin",
+    writer = QueueEventWriter(db)
+    writer.on_event(
         {
             "Event": "QueueCallerJoin",
             "Queue": "support",
@@ -40,8 +37,7 @@ async def test_queue_events_are_batched_into_rows(db: Database) -> None:
             "Context": "hotline",
         },
     )
-    bus.publish(
-        "ami.AgentConnect",
+    writer.on_event(
         {
             "Event": "AgentConnect",
             "Queue": "support",
@@ -51,7 +47,6 @@ async def test_queue_events_are_batched_into_rows(db: Database) -> None:
             "RingTime": "1",
         },
     )
-    bus.publish("ami.Newchannel", {"Event": "Newchannel", "Uniqueid": "1.2"})  # not a queue event
     await writer.flush()
     async with db.session() as s:
         rows = list((await s.execute(select(QueueEvent).order_by(QueueEvent.id))).scalars())
@@ -65,10 +60,9 @@ async def test_queue_events_are_batched_into_rows(db: Database) -> None:
 
 
 async def test_queue_events_survive_a_failed_flush(db: Database) -> None:
-    bus = EventBus()
     broken = Database("postgresql+asyncpg://hotline@127.0.0.1:1/hotline")
-    writer = QueueEventWriter(bus, broken)
-    writer.on_event("ami.AgentCalled", {"Queue": "support", "Uniqueid": "9.9", "Interface": "PJSIP/1002"})
+    writer = QueueEventWriter(broken)
+    writer.on_event({"Event": "AgentCalled", "Queue": "support", "Uniqueid": "9.9", "Interface": "PJSIP/1002"})
     try:
         await writer.flush()
     except Exception:
@@ -86,13 +80,14 @@ async def test_queue_events_survive_a_failed_flush(db: Database) -> None:
 async def test_interaction_row_written_once_per_call(db: Database) -> None:
     await load_demo_data(db)
     bus = EventBus()
-    InteractionWriter(bus, db).subscribe()
+    bus.subscribe(CallEnded, InteractionWriter(db).on_call_ended)
     start = now()
-    call = Call(
-        uniqueid="100.1",
+    leg = LegRecord(uniqueid="100.2", role=LegRole.agent, agent="1001", started_at=start + timedelta(seconds=4))
+    call = CallRecord(
+        call_id="100.1",
         caller="13800138000",
         started_at=start,
-        customer=CustomerCard(id=1, name="Zhang Wei", phone="13800138000", tier="vip"),
+        customer_id=1,
         ivr_path="main:0",
         intent="agent",
         queue="support",
@@ -102,9 +97,11 @@ async def test_interaction_row_written_once_per_call(db: Database) -> None:
         ended_at=start + timedelta(seconds=20),
         wait_seconds=2.0,
         talk_seconds=15.0,
+        outcome="answered",
+        legs=[leg],
     )
-    bus.publish("call.ended", {"call": call})
-    bus.publish("call.ended", {"call": call})
+    bus.publish(CallEnded(record=call))
+    bus.publish(CallEnded(record=call))
     await bus.drain()
     async with db.session() as s:
         rows = list((await s.execute(select(Interaction))).scalars())
@@ -112,6 +109,9 @@ async def test_interaction_row_written_once_per_call(db: Database) -> None:
     r = rows[0]
     assert (r.call_id, r.caller, r.customer_id, r.agent, r.outcome) == ("100.1", "13800138000", 1, "1001", "answered")
     assert (r.wait_seconds, r.talk_seconds, r.ivr_path, r.queue) == (2.0, 15.0, "main:0", "support")
+    async with db.session() as s:
+        legs = list((await s.execute(select(CallLeg))).scalars())
+    assert [(leg.call_id, leg.uniqueid, leg.role, leg.agent) for leg in legs] == [("100.1", "100.2", "agent", "1001")]
 
 
 def _write_wav(path: Path, seconds: float) -> None:
@@ -126,14 +126,17 @@ def _write_wav(path: Path, seconds: float) -> None:
 
 async def test_recording_metadata_describes_the_file(db: Database, tmp_path: Path) -> None:
     bus = EventBus()
-    catalog = RecordingCatalog(bus, db, tmp_path)
-    catalog.subscribe()
-    call = Call(uniqueid="200.5", caller="1", answered_at=now(), ended_at=now(), agent="1002")
+    catalog = RecordingCatalog(db, tmp_path)
+    bus.subscribe(CallEnded, catalog.on_call_ended)
+    t = now()
+    call = CallRecord(
+        call_id="200.5", caller="1", started_at=t, answered_at=t, ended_at=t, agent="1002", outcome="answered"
+    )
     path = catalog.candidates(call)[0]
     await asyncio.to_thread(_write_wav, path, 2.5)
-    bus.publish("call.ended", {"call": call})
-    unanswered = Call(uniqueid="200.6", caller="1", ended_at=now())
-    bus.publish("call.ended", {"call": unanswered})
+    bus.publish(CallEnded(record=call))
+    unanswered = CallRecord(call_id="200.6", caller="1", started_at=t, ended_at=t, outcome="abandoned")
+    bus.publish(CallEnded(record=unanswered))
     await bus.drain(timeout=15)
     async with db.session() as s:
         recs = list((await s.execute(select(Recording))).scalars())

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, TypeVar
 
 from crm_bridge.schemas import CustomerCard
 from hotline.bus import EventBus
+from hotline.events import Event
 from hotline.fastagi import AgiHangup
+
+E = TypeVar("E", bound=Event)
 
 
 def card(tier: str = "regular", customer_id: int = 7, phone: str = "13800138000") -> CustomerCard:
@@ -71,6 +74,9 @@ class FakeCustomers:
         self.delay = delay
         self.asked: list[str | None] = []
 
+    async def card_by_id(self, customer_id: int) -> CustomerCard | None:
+        return await self.card_by_phone(f"id:{customer_id}")
+
     async def card_by_phone(self, number: str | None) -> CustomerCard | None:
         self.asked.append(number)
         if self.delay:
@@ -81,19 +87,62 @@ class FakeCustomers:
 
 
 class Recorder:
-    """Every event published on a bus, in order."""
+    """Every event of the given types published on a bus, in order (all the packages' events by default)."""
 
-    def __init__(self, bus: EventBus) -> None:
-        self.events: list[tuple[str, dict[str, Any]]] = []
-        bus.subscribe("*", self._record)
+    def __init__(self, bus: EventBus, *types: type[Event]) -> None:
+        self.events: list[Event] = []
+        for t in types or all_event_types():
+            bus.subscribe(t, self.events.append)
 
-    def _record(self, name: str, payload: dict[str, Any]) -> None:
-        self.events.append((name, payload))
+    def named(self, kind: type[E]) -> list[E]:
+        return [e for e in self.events if isinstance(e, kind)]
 
-    def named(self, name: str) -> list[dict[str, Any]]:
-        return [payload for n, payload in self.events if n == name]
-
-    def one(self, name: str) -> dict[str, Any]:
-        found = self.named(name)
-        assert len(found) == 1, f"expected one {name}, got {len(found)}: {[n for n, _ in self.events]}"
+    def one(self, kind: type[E]) -> E:
+        found = self.named(kind)
+        assert len(found) == 1, (
+            f"expected one {kind.__name__}, got {len(found)}: {[type(e).__name__ for e in self.events]}"
+        )
         return found[0]
+
+
+def all_event_types() -> list[type[Event]]:
+    from hotline.catalogue import event_types
+
+    return event_types()
+
+
+class FakeAmi:
+    """The AmiClient's surface the packages use: handler registration, hooks, and scripted actions."""
+
+    def __init__(self, answers: dict[str, Any] | None = None) -> None:
+        self.handlers: dict[str, list[Any]] = {}
+        self.connected_hooks: list[Any] = []
+        self.answers = answers or {}
+        self.actions: list[tuple[str, dict[str, Any]]] = []
+        self.connected = True
+
+    def on(self, event: str, handler: Any) -> None:
+        self.handlers.setdefault(event, []).append(handler)
+
+    def on_connected(self, hook: Any) -> None:
+        self.connected_hooks.append(hook)
+
+    def on_disconnected(self, hook: Any) -> None:
+        pass
+
+    def emit(self, event: str, **fields: Any) -> None:
+        for handler in self.handlers.get(event, ()):
+            handler({"Event": event, **fields})
+
+    async def connect(self) -> None:
+        for hook in self.connected_hooks:
+            result = hook()
+            if asyncio.iscoroutine(result):
+                await result
+
+    async def action(self, name: str, as_list: bool = False, **fields: Any) -> dict[str, Any]:
+        self.actions.append((name, fields))
+        answer = self.answers.get(name, {"Response": "Success"})
+        if isinstance(answer, Exception):
+            raise answer
+        return answer(fields) if callable(answer) else answer

@@ -2,8 +2,22 @@
 
 from __future__ import annotations
 
+import asyncio
+from datetime import UTC, datetime
+from typing import Any
+
+from acd.events import AgentStateChanged
 from cti import hub as hub_module
-from cti.calls import Call, now
+from cti.events import (
+    AgentOffered,
+    CallAnswered,
+    CallEnded,
+    CallRecord,
+    LegRecord,
+    LegRole,
+    OfferCancelled,
+    ScreenPop,
+)
 from cti.hub import AgentHub
 from hotline.bus import EventBus
 
@@ -53,22 +67,78 @@ def test_disconnect_cleans_up() -> None:
     assert "1001" not in hub.outboxes
 
 
-def test_bus_events_reach_the_desk() -> None:
+def _pop(call_id: str = "1.1", agent: str = "1001") -> ScreenPop:
+    return ScreenPop(
+        call_id=call_id,
+        agent=agent,
+        caller="13800138000",
+        known=False,
+        customer=None,
+        lookup_failed=False,
+        queue="support",
+        intent="agent",
+        ivr_path="main:0",
+        recent_contacts=[],
+        priority=0,
+        waited_seconds=1.0,
+        sent_at=datetime(2026, 11, 24, tzinfo=UTC),
+    )
+
+
+def _ended(call_id: str, agent: str | None, talk: float | None = None) -> CallEnded:
+    t = datetime(2026, 11, 24, tzinfo=UTC)
+    legs = [LegRecord(uniqueid=f"{call_id}9", role=LegRole.agent, agent=agent, started_at=t)] if agent else []
+    outcome = "answered" if agent else "abandoned"
+    return CallEnded(
+        record=CallRecord(call_id=call_id, agent=agent, started_at=t, outcome=outcome, talk_seconds=talk, legs=legs)
+    )
+
+
+def _drain(desk: asyncio.Queue[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [desk.get_nowait() for _ in range(desk.qsize())]
+
+
+def test_bus_events_reach_the_desk_in_order() -> None:
     bus = EventBus()
     hub = AgentHub(bus)
     hub.subscribe()
     desk = hub.connect("1001")
-    bus.publish("cti.screen_pop", {"agent": "1001", "pop": {"type": "screen_pop", "call_id": "1.1"}})
-    bus.publish("cti.pop_cancelled", {"agent": "1001", "call_id": "1.1", "reason": "abandoned"})
-    bus.publish("cti.call_answered", {"agent": "1002", "call_id": "1.1"})
-    bus.publish("agent.state", {"agent": "1001", "state": "paused"})
-    call = Call(uniqueid="1.1", agent="1001", answered_at=now(), talk_seconds=12.5)
-    bus.publish("call.ended", {"call": call})
-    bus.publish("call.ended", {"call": Call(uniqueid="1.2")})  # nobody answered: nobody told
-    received = [desk.get_nowait() for _ in range(desk.qsize())]
-    assert received == [
-        {"type": "screen_pop", "call_id": "1.1"},
-        {"type": "pop_cancelled", "agent": "1001", "call_id": "1.1", "reason": "abandoned"},
-        {"type": "agent_state", "agent": "1001", "state": "paused"},
-        {"type": "call_ended", "call_id": "1.1", "outcome": "answered", "talk_seconds": 12.5},
-    ]
+    bus.publish(AgentOffered(pop=_pop()))
+    bus.publish(OfferCancelled(agent="1001", call_id="1.1", reason="abandoned"))
+    bus.publish(CallAnswered(agent="1002", call_id="1.1"))
+    bus.publish(AgentStateChanged(agent="1001", state="paused", since=datetime(2026, 11, 24, tzinfo=UTC)))
+    bus.publish(_ended("1.1", "1001", 12.5))
+    bus.publish(_ended("1.2", None))  # nobody answered: nobody told
+    received = _drain(desk)
+    assert [m["type"] for m in received] == ["screen_pop", "pop_cancelled", "agent_state", "call_ended"]
+    assert received[0]["call_id"] == "1.1" and received[0]["agent"] == "1001" and received[0]["known"] is False
+    assert received[1] == {"type": "pop_cancelled", "agent": "1001", "call_id": "1.1", "reason": "abandoned"}
+    assert received[2]["state"] == "paused"
+    assert received[3] == {"type": "call_ended", "call_id": "1.1", "outcome": "answered", "talk_seconds": 12.5}
+
+
+def test_a_desk_that_reconnects_while_the_phone_rings_gets_the_pop_again() -> None:
+    bus = EventBus()
+    hub = AgentHub(bus)
+    hub.subscribe()
+    first = hub.connect("1001")
+    bus.publish(AgentOffered(pop=_pop()))
+    hub.disconnect("1001", first)  # the browser reloads while ringing
+    again = hub.connect("1001", hello={"type": "hello"})
+    assert [m["type"] for m in _drain(again)] == ["hello", "screen_pop"]
+    bus.publish(CallAnswered(agent="1001", call_id="1.1"))
+    hub.disconnect("1001", again)
+    third = hub.connect("1001", hello={"type": "hello"})  # reloads again while talking
+    assert [m["type"] for m in _drain(third)] == ["hello", "screen_pop", "call_answered"]
+    bus.publish(_ended("1.1", "1001"))
+    assert [m["type"] for m in _drain(third)] == ["call_ended"]
+    assert [m["type"] for m in _drain(hub.connect("1001", hello={"type": "hello"}))] == ["hello"]  # over: no replay
+
+
+def test_a_withdrawn_offer_is_not_replayed() -> None:
+    bus = EventBus()
+    hub = AgentHub(bus)
+    hub.subscribe()
+    bus.publish(AgentOffered(pop=_pop()))
+    bus.publish(OfferCancelled(agent="1001", call_id="1.1", reason="no_answer"))
+    assert _drain(hub.connect("1001")) == []

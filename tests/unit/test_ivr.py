@@ -10,6 +10,7 @@ import pytest
 
 from hotline.bus import EventBus
 from hotline.fastagi import AgiHangup
+from ivr.events import IvrCompleted, IvrStarted
 from ivr.menu import Menu, load_menu
 from ivr.service import PRIORITY_BOOST, IvrService
 from tests.unit.fakes import FakeAgi, FakeCustomers, Recorder, card
@@ -40,8 +41,8 @@ async def test_zero_routes_to_an_agent() -> None:
     assert agi.variables["HOTLINE_PRIORITY"] == "0"
     assert agi.played[0] == ("/prompts/welcome", "0123")  # the greeting can be interrupted by menu digits
     assert agi.asked == [("/prompts/main_menu", 5000, 1)]
-    done = events.one("ivr.done")
-    assert done == {
+    done = events.one(IvrCompleted)
+    assert done.model_dump() == {
         "uniqueid": "1700000000.1",
         "completed": True,
         "path": "main:0",
@@ -83,7 +84,7 @@ async def test_three_timeouts_end_at_the_fallback_route() -> None:
     assert agi.variables["HOTLINE_INTENT"] == "agent"
     assert len(agi.asked) == 3
     assert agi.played.count(("/prompts/no_input", "")) == 3
-    assert events.one("ivr.done")["completed"] is True
+    assert events.one(IvrCompleted).completed is True
 
 
 @pytest.mark.parametrize(("tier", "priority"), [("vip", PRIORITY_BOOST), ("key_account", PRIORITY_BOOST)])
@@ -96,7 +97,7 @@ async def test_priority_tiers_are_boosted_and_greeted_as_such(tier: str, priorit
     assert agi.variables["HOTLINE_CUSTOMER_ID"] == "42"
     assert agi.variables["HOTLINE_TIER"] == tier
     assert agi.played[0][0] == "/prompts/welcome_priority"
-    assert events.one("ivr.done")["priority"] == priority
+    assert events.one(IvrCompleted).priority == priority
 
 
 async def test_regular_customer_is_known_but_not_boosted() -> None:
@@ -108,20 +109,20 @@ async def test_regular_customer_is_known_but_not_boosted() -> None:
     assert agi.variables["HOTLINE_PRIORITY"] == "0"
     assert agi.variables["HOTLINE_CUSTOMER_ID"] == "5"
     assert agi.played[0][0] == "/prompts/welcome"
-    started = events.one("ivr.started")
-    assert started["customer"].id == 5
-    assert started["lookup_failed"] is False
-    assert started["caller"] == "+86 138-0013-8000"
-    assert started["channel"] == "PJSIP/carrier-00000001"
+    started = events.one(IvrStarted)
+    assert started.customer.id == 5
+    assert started.lookup_failed is False
+    assert started.caller == "+86 138-0013-8000"
+    assert started.channel == "PJSIP/carrier-00000001"
 
 
 async def test_unknown_caller_is_not_a_failure() -> None:
     ivr, events = make_ivr(FakeCustomers(None))
     agi = FakeAgi(digits=["0"])
     await ivr.handle(agi)  # type: ignore[arg-type]
-    started = events.one("ivr.started")
-    assert started["customer"] is None
-    assert started["lookup_failed"] is False
+    started = events.one(IvrStarted)
+    assert started.customer is None
+    assert started.lookup_failed is False
     assert "HOTLINE_CUSTOMER_ID" not in agi.variables
 
 
@@ -136,19 +137,19 @@ async def test_failed_lookup_treats_the_caller_as_unknown_and_still_routes(custo
     started_at = time.monotonic()
     await ivr.handle(agi)  # type: ignore[arg-type]
     assert time.monotonic() - started_at < 1.0
-    started = events.one("ivr.started")
-    assert started["customer"] is None
-    assert started["lookup_failed"] is True
+    started = events.one(IvrStarted)
+    assert started.customer is None
+    assert started.lookup_failed is True
     assert "HOTLINE_CUSTOMER_ID" not in agi.variables
     assert agi.variables["HOTLINE_PRIORITY"] == "0"
     assert agi.variables["HOTLINE_QUEUE"] == "support"
-    assert events.one("ivr.done")["completed"] is True
+    assert events.one(IvrCompleted).completed is True
 
 
 async def test_started_is_published_before_done() -> None:
     ivr, events = make_ivr(FakeCustomers(card()))
     await ivr.handle(FakeAgi(digits=["1"]))  # type: ignore[arg-type]
-    assert [name for name, _ in events.events] == ["ivr.started", "ivr.done"]
+    assert [type(e).__name__ for e in events.events] == ["IvrStarted", "IvrCompleted"]
 
 
 async def test_hangup_during_the_menu_publishes_an_incomplete_walk() -> None:
@@ -157,11 +158,11 @@ async def test_hangup_during_the_menu_publishes_an_incomplete_walk() -> None:
     with pytest.raises(AgiHangup):
         await ivr.handle(agi)  # type: ignore[arg-type]
     assert "HOTLINE_QUEUE" not in agi.variables
-    done = events.one("ivr.done")
-    assert done["completed"] is False
-    assert done["path"] is None
-    assert done["queue"] is None
-    assert done["priority"] == PRIORITY_BOOST
+    done = events.one(IvrCompleted)
+    assert done.completed is False
+    assert done.path is None
+    assert done.queue is None
+    assert done.priority == PRIORITY_BOOST
 
 
 def two_level_menu(loop: bool = False) -> Menu:
@@ -208,3 +209,14 @@ async def test_goto_loop_ends_at_the_start_fallback() -> None:
     assert path[-1] == "loop:fallback"
     assert len(path) == 21
     assert agi.variables["HOTLINE_INTENT"] == "agent"
+
+
+async def test_the_routing_contract_is_written_whole() -> None:
+    ivr, _ = make_ivr()
+    agi = FakeAgi(digits=["3"])
+    await ivr.handle(agi)  # type: ignore[arg-type]
+    assert {k: agi.variables[k] for k in ("HOTLINE_ACTION", "HOTLINE_QUEUE", "HOTLINE_PRIORITY")} == {
+        "HOTLINE_ACTION": "queue",
+        "HOTLINE_QUEUE": "support",
+        "HOTLINE_PRIORITY": "0",
+    }

@@ -100,3 +100,33 @@ def test_all_problems_are_reported_together() -> None:
     text = str(info.value)
     assert "unknown node 'nowhere'" in text
     assert "start node 'lobby'" in text
+
+
+def test_a_menu_naming_an_unknown_queue_is_refused_with_file_node_and_name(tmp_path: Path) -> None:
+    from ivr.menu import MenuError
+
+    data = yaml.safe_load(DEFAULT_MENU.read_text())
+    data["nodes"]["main"]["options"]["3"] = {"route": {"queue": "complaints", "intent": "complaint"}}
+    path = tmp_path / "menu.yaml"
+    path.write_text(yaml.safe_dump(data))
+    assert load_menu(path, known_queues={"support", "complaints"}).nodes["main"].options["3"].route is not None
+    with pytest.raises(MenuError) as refused:
+        load_menu(path, known_queues={"support"})
+    message = str(refused.value)
+    assert str(path) in message and "node 'main' option 3" in message and "'complaints'" in message
+    assert "known queues: support" in message
+
+
+def test_the_shipped_menu_routes_only_to_the_shipped_queues() -> None:
+    from acd.queues import Queues
+
+    assert load_menu(known_queues=Queues.load().names()).start == "main"
+
+
+def test_a_broken_menu_file_names_the_file(tmp_path: Path) -> None:
+    from ivr.menu import MenuError
+
+    path = tmp_path / "menu.yaml"
+    path.write_text("start: [unclosed")
+    with pytest.raises(MenuError, match=str(path)):
+        load_menu(path)

@@ -1,36 +1,41 @@
-"""Prometheus metrics follow the bus and read the live parts."""
+"""Prometheus metrics: each package counts its own events; the core reads its parts at scrape time."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from types import SimpleNamespace
 
-from cti.calls import Call, now
-from hotline.bus import EventBus
-from hotline.metrics import Metrics
+from prometheus_client import CollectorRegistry
+
+from acd.events import AgentStateChanged
+from cti.events import AgentOffered, CallEnded, CallRecord
+from hotline.metrics import core_metrics, render
+from tests.unit.test_hub import _pop
+
+T = datetime(2026, 11, 24, tzinfo=UTC)
 
 
-def test_metrics_count_calls_pops_and_states() -> None:
-    bus = EventBus()
-    parts = SimpleNamespace(
-        bus=bus,
-        calls=SimpleNamespace(calls={"4": Call(uniqueid="4")}),
-        ami=SimpleNamespace(connected=False, events_received=12),
-        agi=SimpleNamespace(active=2),
-        hub=SimpleNamespace(outboxes={"1001": {object(), object()}, "1002": {object()}}),
-        queue_events=SimpleNamespace(pending=[{}], dropped=0),
-    )
-    metrics = Metrics(parts)  # type: ignore[arg-type]
-    bus.publish("call.ended", {"call": Call(uniqueid="1", answered_at=now())})
-    bus.publish("call.ended", {"call": Call(uniqueid="2", outcome="voicemail")})
-    bus.publish("call.ended", {"call": Call(uniqueid="3", answered_at=now())})
-    bus.publish("cti.screen_pop", {"agent": "1001", "pop": {}})
-    bus.publish("agent.state", {"agent": "1001", "state": "paused"})
-    text = metrics.render().decode()
+def test_core_gauges_read_the_live_parts() -> None:
+    registry = CollectorRegistry()
+    ami = SimpleNamespace(connected=False, events_received=12)
+    core_metrics(registry, ami, SimpleNamespace(active=2))  # type: ignore[arg-type]
+    text = render(registry).decode()
+    assert "hotline_ami_connected 0.0" in text and "hotline_ami_events 12.0" in text
+    assert "hotline_agi_sessions_active 2.0" in text
+
+
+def test_the_packages_count_calls_pops_and_states(controller_parts: SimpleNamespace) -> None:
+    core, cti = controller_parts.core, controller_parts.cti
+    for outcome in ("answered", "voicemail", "answered"):
+        core.bus.publish(CallEnded(record=CallRecord(call_id=outcome, started_at=T, outcome=outcome)))
+    core.bus.publish(AgentOffered(pop=_pop()))
+    core.bus.publish(AgentStateChanged(agent="1001", state="paused", since=T))
+    cti.calls.calls["4"] = object()
+    cti.hub.connect("1001"), cti.hub.connect("1001"), cti.hub.connect("1002")
+    text = render(core.metrics).decode()
     assert 'hotline_calls_total{outcome="answered"} 2.0' in text
     assert 'hotline_calls_total{outcome="voicemail"} 1.0' in text
     assert "hotline_screen_pops_total 1.0" in text
     assert 'hotline_agent_state_changes_total{state="paused"} 1.0' in text
-    assert "hotline_live_calls 1.0" in text
-    assert "hotline_ami_connected 0.0" in text and "hotline_ami_events 12.0" in text
-    assert "hotline_agi_sessions_active 2.0" in text and "hotline_desk_connections 3.0" in text
-    assert "hotline_queue_events_backlog 1.0" in text
+    assert "hotline_live_calls 1.0" in text and "hotline_desk_connections 3.0" in text
+    assert "hotline_queue_events_backlog 0.0" in text

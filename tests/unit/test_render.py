@@ -4,13 +4,26 @@ from __future__ import annotations
 
 import stat
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from acd.queues import Queues
 from hotline.config import Settings
 from hotline.render import TEMPLATES, SipAgent, render_asterisk
+from hotline.routing import template_context
 
 PROMPTS = {"no_agents": Path("/x/na"), "goodbye": Path("/x/bye")}
+
+
+def contributed(agents: list[SipAgent]) -> dict[str, Any]:
+    """What the packages contribute at set-up: agents (acd), queues (acd), prompts and the routing contract (ivr)."""
+    return {
+        "agents": agents,
+        "queues": Queues.load().definitions(),
+        "prompts": PROMPTS,
+        **template_context(Queues.load().default),
+    }
 
 
 @pytest.fixture
@@ -26,7 +39,7 @@ def etc(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
         carrier_match="10.0.0.1, 10.0.0.2",
     )
     agents = [SipAgent("1001", "Alice", "pw-alice-1"), SipAgent("1002", "Bob", "pw-bob-2")]
-    conf = render_asterisk(settings, agents, PROMPTS)
+    conf = render_asterisk(settings, contributed(agents))
     assert conf == tmp_path / "asterisk-etc" / "asterisk.conf"
     return conf.parent
 
@@ -92,8 +105,8 @@ def test_rendering_again_replaces_the_files(tmp_path: Path, monkeypatch: pytest.
     monkeypatch.delenv("HOTLINE_CONFIG", raising=False)
     monkeypatch.chdir(tmp_path)
     settings = Settings(var_dir=tmp_path, asterisk_prefix=tmp_path, ami_secret="fixed")
-    render_asterisk(settings, [SipAgent("1001", "Alice", "old")], PROMPTS)
-    etc = render_asterisk(settings, [SipAgent("1003", "Carol", "new")], PROMPTS).parent
+    render_asterisk(settings, contributed([SipAgent("1001", "Alice", "old")]))
+    etc = render_asterisk(settings, contributed([SipAgent("1003", "Carol", "new")])).parent
     pjsip = read(etc, "pjsip.conf")
     assert "password = new" in pjsip
     assert "1001" not in pjsip
@@ -104,7 +117,7 @@ def test_rendering_again_replaces_the_files(tmp_path: Path, monkeypatch: pytest.
 @pytest.mark.parametrize(("bind", "media"), [("127.0.0.1", True), ("192.0.2.10", True), ("0.0.0.0", False)])
 def test_rtp_follows_a_specific_bind_address_only(tmp_path: Path, bind: str, media: bool) -> None:
     settings = Settings(var_dir=tmp_path, asterisk_prefix=tmp_path, bind_host=bind, ami_secret="s")
-    pjsip = (render_asterisk(settings, [SipAgent("1001", "A", "p")], PROMPTS).parent / "pjsip.conf").read_text()
+    pjsip = (render_asterisk(settings, contributed([SipAgent("1001", "A", "p")])).parent / "pjsip.conf").read_text()
     assert (f"media_address = {bind}" in pjsip) is media  # an SDP must never offer 0.0.0.0
     assert ("bind_rtp_to_media_address = yes" in pjsip) is media
     assert f"bind = {bind}:" in pjsip

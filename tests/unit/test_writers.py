@@ -6,32 +6,30 @@ import pytest
 
 from cms import writers
 from cms.writers import QueueEventWriter
-from hotline.bus import EventBus
+from tests.unit.fakes import FakeAmi
 
 
-def make_writer() -> tuple[QueueEventWriter, EventBus]:
-    bus = EventBus()
-    writer = QueueEventWriter(bus, db=None)  # type: ignore[arg-type]
-    writer.subscribe()
-    return writer, bus
+def make_writer() -> tuple[QueueEventWriter, FakeAmi]:
+    ami = FakeAmi()
+    writer = QueueEventWriter(db=None)  # type: ignore[arg-type]
+    for name in writers.QUEUE_EVENTS:
+        ami.on(name, writer.on_event)
+    return writer, ami
 
 
 async def test_queue_events_become_rows() -> None:
-    writer, bus = make_writer()
-    bus.publish(
-        "ami.AgentCalled",
-        {
-            "Event": "AgentCalled",
-            "Queue": "support",
-            "Uniqueid": "1.1",
-            "Interface": "PJSIP/1001",
-            "CallerIDNum": "13800138000",
-            "HoldTime": "",
-            "Exten": "s",
-        },
+    writer, ami = make_writer()
+    ami.emit(
+        "AgentCalled",
+        Queue="support",
+        Uniqueid="1.1",
+        Interface="PJSIP/1001",
+        CallerIDNum="13800138000",
+        HoldTime="",
+        Exten="s",
     )
-    bus.publish("ami.QueueMemberAdded", {"Queue": "support", "MemberName": "Alice", "Paused": "0"})
-    bus.publish("ami.Hangup", {"Uniqueid": "1.1"})  # not a queue event
+    ami.emit("QueueMemberAdded", Queue="support", MemberName="Alice", Paused="0")
+    ami.emit("Hangup", Uniqueid="1.1")  # not a queue event
     assert [row["event"] for row in writer.pending] == ["AgentCalled", "QueueMemberAdded"]
     called, added = writer.pending
     assert (called["queue"], called["uniqueid"], called["agent"]) == ("support", "1.1", "1001")
@@ -44,9 +42,9 @@ async def test_queue_events_become_rows() -> None:
 
 async def test_backlog_drops_the_oldest(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(writers, "MAX_BACKLOG", 3)
-    writer, bus = make_writer()
+    writer, ami = make_writer()
     for i in range(5):
-        bus.publish("ami.QueueCallerJoin", {"Uniqueid": str(i), "Queue": "support"})
+        ami.emit("QueueCallerJoin", Uniqueid=str(i), Queue="support")
     assert [row["uniqueid"] for row in writer.pending] == ["2", "3", "4"]
     assert writer.dropped == 2
 

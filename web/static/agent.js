@@ -79,6 +79,11 @@ function connect() {
   socket.onmessage = (ev) => {
     const m = JSON.parse(ev.data);
     if (m.type === "screen_pop") showPop(m);
+    else if (m.type === "pop_update" && $("pop").dataset.call === m.call_id) {
+      const status = $("pop-status").textContent;
+      showPop(m);
+      setCallStatus(status);
+    }
     else if (m.type === "call_answered" && $("pop").dataset.call === m.call_id) setCallStatus("talking");
     else if (m.type === "pop_cancelled" && $("pop").dataset.call === m.call_id) setCallStatus("missed");
     else if (m.type === "call_ended" && $("pop").dataset.call === m.call_id) setCallStatus("ended");

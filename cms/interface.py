@@ -1,0 +1,16 @@
+"""The CMS's service interface for other packages."""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+from hotline.plugins import ServiceKey
+
+
+class ContactHistory(Protocol):
+    async def recent(self, customer_id: int, limit: int = 3) -> list[dict[str, Any]]:
+        """The customer's most recent contacts, newest first (for the screen-pop)."""
+        ...
+
+
+CONTACT_HISTORY: ServiceKey[ContactHistory] = ServiceKey("cms.contact_history")

@@ -1,0 +1,106 @@
+"""What the CTI package tells the rest of the system about calls (its public contract)."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+
+from crm_bridge.schemas import CustomerCard
+from hotline.events import Event
+
+
+class LegRole(enum.StrEnum):
+    caller = "caller"  # the channel that called the hotline
+    agent = "agent"  # a queue member's channel (rung or connected)
+    transfer = "transfer"  # a channel a transfer brought into the call
+    consult = "consult"  # an agent's consultation call before an attended transfer
+    outbound = "outbound"  # a call the centre placed (callback, survey)
+    internal = "internal"  # any other channel of the call (local channels, …)
+
+
+class LegRecord(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    uniqueid: str
+    channel: str | None = None
+    role: LegRole
+    agent: str | None = None
+    started_at: datetime
+    answered_at: datetime | None = None
+    ended_at: datetime | None = None
+    hangup_cause: int | None = None
+
+
+class CallRecord(BaseModel):
+    """A whole call as it ended: keyed by Asterisk's linkedid, with every leg."""
+
+    model_config = ConfigDict(frozen=True)
+
+    call_id: str
+    caller: str | None = None
+    dialed: str | None = None
+    customer_id: int | None = None
+    ivr_path: str | None = None
+    intent: str | None = None
+    queue: str | None = None
+    priority: int = 0
+    agent: str | None = None  # the agent who answered (the first, if it was transferred)
+    started_at: datetime
+    queued_at: datetime | None = None
+    answered_at: datetime | None = None
+    ended_at: datetime | None = None
+    wait_seconds: float | None = None
+    talk_seconds: float | None = None
+    outcome: str  # answered, abandoned, voicemail, ivr_hangup
+    legs: list[LegRecord] = []
+
+
+class ScreenPop(BaseModel):
+    """What an agent's desk is told about a call while the phone is still ringing."""
+
+    model_config = ConfigDict(frozen=True)
+
+    call_id: str
+    agent: str
+    caller: str | None
+    known: bool
+    customer: CustomerCard | None
+    lookup_failed: bool
+    lookup_pending: bool = False  # the controller missed the IVR: the card follows in a PopUpdated
+    queue: str | None
+    intent: str | None
+    ivr_path: str | None
+    recent_contacts: list[dict[str, Any]]
+    priority: int
+    waited_seconds: float | None
+    sent_at: datetime
+
+
+class AgentOffered(Event):
+    """app_queue rings an agent with a call (AgentCalled): the screen-pop."""
+
+    pop: ScreenPop
+
+
+class PopUpdated(Event):
+    """A pop's customer card arrived after the pop (the controller had not seen the call's IVR)."""
+
+    pop: ScreenPop
+
+
+class OfferCancelled(Event):
+    agent: str
+    call_id: str
+    reason: str  # no_answer, abandoned, answered_elsewhere
+
+
+class CallAnswered(Event):
+    agent: str
+    call_id: str
+
+
+class CallEnded(Event):
+    record: CallRecord

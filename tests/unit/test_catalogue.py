@@ -1,0 +1,24 @@
+"""The event catalogue is generated from the code, and docs/EVENTS.md is kept current."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from types import SimpleNamespace
+
+from hotline.catalogue import event_types, render_catalogue
+
+DOC = Path(__file__).resolve().parents[2] / "docs" / "EVENTS.md"
+
+
+def test_every_event_is_listed_with_its_publisher_and_consumers(controller_parts: SimpleNamespace) -> None:
+    text = render_catalogue(controller_parts.core.bus)
+    names = [t.__name__ for t in event_types()]
+    assert {"CallEnded", "AgentOffered", "IvrStarted", "IvrCompleted", "AgentStateChanged"} <= set(names)
+    line = next(line for line in text.splitlines() if line.startswith("| `CallEnded`"))
+    assert "| cti |" in line and "cms (InteractionWriter.on_call_ended)" in line
+    assert "recordings (RecordingCatalog.on_call_ended)" in line and "cti (AgentHub.on_call_ended)" in line
+
+
+def test_docs_events_md_is_current(controller_parts: SimpleNamespace) -> None:
+    expected = render_catalogue(controller_parts.core.bus)
+    assert DOC.read_text() == expected, "docs/EVENTS.md is stale: regenerate it with `hotline events > docs/EVENTS.md`"
