@@ -1,25 +1,40 @@
-"""Phone-number normalisation: the form numbers are stored and looked up in."""
+"""Phone-number normalisation: the form numbers are stored and looked up in.
+
+Numbers are stored in E.164 (``+8613800138000``, ``+862162345678``, ``+16502530000``), parsed with
+Google's libphonenumber rules (the ``phonenumbers`` package): a caller ID arrives in whatever form the
+carrier sends — national (``13800138000``, ``021 6234 5678``), with the international prefix
+(``0086…``, ``+86 …``), or bare with the country code (``8613800138000``) — and every form of one
+number must find the same customer. Short codes and internal extensions that are no public number
+(``110``, ``1001``) are kept as their digits.
+"""
 
 from __future__ import annotations
 
 import re
 import unicodedata
 
-_NON_DIGITS = re.compile(r"[^0-9]")
+import phonenumbers
+
+DEFAULT_REGION = "CN"
+_KEEP = re.compile(r"[^0-9+]")
 
 
-def normalise(number: str | None) -> str | None:
-    """Digits only, China's country prefix dropped from mobile numbers; None if nothing usable.
-
-    '+86 138-0013-8000' and '008613800138000' both become '13800138000'.
-    """
+def normalise(number: str | None, region: str = DEFAULT_REGION) -> str | None:
+    """E.164 for a possible public number, the digits for a short code or extension, else None."""
     if not number:
         return None
-    digits = _NON_DIGITS.sub("", unicodedata.normalize("NFKC", number))  # full-width digits become ASCII
-    if digits.startswith("0086"):
-        digits = digits[4:]
-    elif digits.startswith("86") and len(digits) == 13:
-        digits = digits[2:]
-    if not 3 <= len(digits) <= 20:
+    text = _KEEP.sub("", unicodedata.normalize("NFKC", number))  # full-width digits become ASCII
+    digits = text.lstrip("+")
+    if not digits.isdigit() or not 3 <= len(digits) <= 20:
         return None
-    return digits
+    candidates = [text]
+    if not text.startswith(("+", "00")):  # a carrier may send the country code without any prefix
+        candidates.append("+" + digits)
+    for candidate in candidates:
+        try:
+            parsed = phonenumbers.parse(candidate, region)
+        except phonenumbers.NumberParseException:
+            continue
+        if phonenumbers.is_valid_number(parsed):
+            return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+    return digits if len(digits) <= 15 and not text.startswith("+") else None

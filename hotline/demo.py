@@ -6,6 +6,7 @@ from sqlalchemy import select
 
 from acd.models import Agent
 from crm_bridge.models import Customer, Ticket, TicketStatus, Tier
+from crm_bridge.phones import normalise
 from hotline.auth import hash_password
 from hotline.db import Database
 
@@ -71,7 +72,8 @@ async def load_demo_data(db: Database) -> None:
                     )
                 )
         phones = set((await s.execute(select(Customer.phone))).scalars())
-        for phone, name, tier, company, city, tickets in CUSTOMERS:
+        for raw, name, tier, company, city, tickets in CUSTOMERS:
+            phone = normalise(raw) or raw
             if phone in phones:
                 continue
             customer = Customer(phone=phone, name=name, tier=tier, company=company, city=city)

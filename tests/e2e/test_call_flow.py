@@ -75,7 +75,7 @@ async def test_known_caller_pops_before_answer_and_is_recorded(
         "INSERT INTO interactions (call_id, caller, dialed, customer_id, outcome, agent, intent, started_at) "
         "SELECT 'yesterday.1', phone, '11183', id, 'answered', '1003', 'pickup', now() - interval '1 day' "
         "FROM customers WHERE phone = $1",
-        VIP_CALLER,
+        "+86" + VIP_CALLER,
     )
     pop_at, pop, agent = await answered_call(
         stack, phones, api, agent_session, "1001", VIP_CALLER, ring_ms=1500, hold_ms=9000
@@ -95,7 +95,7 @@ async def test_known_caller_pops_before_answer_and_is_recorded(
     assert [(c["outcome"], c["agent"], c["intent"]) for c in pop["recent_contacts"]] == [("answered", "1003", "pickup")]
 
     row = await fetch_row(stack, "SELECT * FROM interactions WHERE call_id = $1", pop["call_id"])
-    customer_id = (await fetch_row(stack, "SELECT id FROM customers WHERE phone = $1", VIP_CALLER))["id"]
+    customer_id = (await fetch_row(stack, "SELECT id FROM customers WHERE phone = $1", "+86" + VIP_CALLER))["id"]
     assert row["caller"] == VIP_CALLER and row["dialed"] == "11183"
     assert row["customer_id"] == customer_id
     assert row["outcome"] == "answered"
@@ -260,7 +260,7 @@ async def test_controller_killed_mid_call_the_call_goes_on_and_is_logged(
     assert len(caller.sent_at("BYE")) == 1, "Asterisk hung up on the caller: the call was dropped"
 
     row = await fetch_row(stack, "SELECT * FROM interactions WHERE call_id = $1", pop["call_id"], timeout=30)
-    li_na = (await fetch_row(stack, "SELECT id FROM customers WHERE phone = $1", "13900139000"))["id"]
+    li_na = (await fetch_row(stack, "SELECT id FROM customers WHERE phone = $1", "+8613900139000"))["id"]
     assert row["outcome"] == "answered" and row["agent"] == "1007" and row["customer_id"] == li_na
     assert row["ivr_path"] == "main:0" and row["queue"] == "support"
     assert 10.0 <= row["talk_seconds"] <= 16.0, row["talk_seconds"]  # estimated from the agent leg's age

@@ -21,12 +21,14 @@ async def test_demo_data_loads_once(db: Database) -> None:
 async def test_card_by_phone_has_only_open_tickets_and_normalises(db: Database) -> None:
     await load_demo_data(db)
     async with db.session() as s:
-        vip = (await s.execute(select(Customer).where(Customer.phone == "13800138000"))).scalar_one()
+        vip = (await s.execute(select(Customer).where(Customer.phone == "+8613800138000"))).scalar_one()
         s.add(Ticket(customer_id=vip.id, kind="inquiry", subject="old question", status=TicketStatus.closed))
         await s.commit()
     directory = CustomerDirectory(db)
     card = await directory.card_by_phone("+86 138-0013-8000")
     assert card is not None
+    for form in ("13800138000", "008613800138000", "8613800138000"):
+        assert await directory.card_by_phone(form) == card
     assert card.name == "Zhang Wei" and card.tier == "vip"
     assert [t.status for t in card.open_tickets] == ["open", "open"]
     assert "old question" not in [t.subject for t in card.open_tickets]

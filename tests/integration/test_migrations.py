@@ -55,3 +55,18 @@ async def test_models_and_migrations_agree(pg_url: str) -> None:
     finally:
         await engine.dispose()
     assert diff == []
+
+
+async def test_stored_phone_numbers_become_e164(pg_url: str) -> None:
+    await asyncio.to_thread(downgrade, pg_url, "0003")
+    conn = await asyncpg.connect(pg_url.replace("+asyncpg", ""))
+    try:
+        await conn.execute(
+            "INSERT INTO customers (name, phone, tier) VALUES ('a', '13800138999', 'vip'), ('b', '02162345678', 'mid')"
+        )
+        await asyncio.to_thread(upgrade, pg_url)
+        phones = {r["name"]: r["phone"] for r in await conn.fetch("SELECT name, phone FROM customers")}
+        assert phones == {"a": "+8613800138999", "b": "+862162345678"}
+        await conn.execute("DELETE FROM customers")
+    finally:
+        await conn.close()
