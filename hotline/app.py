@@ -22,8 +22,10 @@ import cms.routes
 import cti.routes
 import recordings.routes
 from acd.service import AgentService
+from cms.backfill import Backfill
 from cms.history import InteractionHistory
-from cms.writers import InteractionWriter, QueueEventWriter
+from cms.queue_log import QueueLogIngester
+from cms.writers import InteractionWriter
 from crm_bridge.service import CustomerDirectory
 from cti.hub import AgentHub
 from cti.registry import CallRegistry
@@ -35,6 +37,7 @@ from hotline.errors import HotlineError
 from hotline.fastagi import FastAgiServer
 from hotline.logs import get_logger
 from hotline.metrics import Metrics
+from hotline.outbox import Outbox
 from hotline.prompts import ensure_prompts
 from ivr.menu import Menu, load_menu
 from ivr.service import IvrService
@@ -65,12 +68,14 @@ class Controller:
         self.customers = CustomerDirectory(self.db)
         self.hub = AgentHub(self.bus)
         self.calls = CallRegistry(self.bus, self.customers, ami=self.ami, history=InteractionHistory(self.db).recent)
-        self.agents = AgentService(self.db, self.ami, self.bus, settings.support_queue)
-        self.queue_events = QueueEventWriter(self.bus, self.db)
-        self.interactions = InteractionWriter(self.bus, self.db)
-        self.recordings = RecordingCatalog(self.bus, self.db, settings.recordings_dir)
+        self.outbox = Outbox(settings.outbox_path, self.db)
+        self.agents = AgentService(self.db, self.ami, self.bus, settings.support_queue, self.outbox)
+        self.backfill = Backfill(self.db)
+        self.queue_log = QueueLogIngester(settings.queue_log_path, self.db, on_caught_up=self.backfill.poked)
+        self.interactions = InteractionWriter(self.bus, self.outbox)
+        self.recordings = RecordingCatalog(self.bus, self.db, self.outbox, settings.recordings_dir)
         self.ivr: IvrService | None = None
-        for part in (self.hub, self.calls, self.agents, self.queue_events, self.interactions, self.recordings):
+        for part in (self.hub, self.calls, self.agents, self.interactions, self.recordings):
             part.subscribe()
         self.metrics = Metrics(self)
 
@@ -78,7 +83,10 @@ class Controller:
         prompts = await asyncio.to_thread(ensure_prompts, self.menu.prompts, self.settings.prompts_dir)
         self.ivr = IvrService(self.menu, prompts, self.customers, self.bus, self.settings.lookup_timeout)
         self.agi.route("ivr", self.ivr.handle)
-        self.queue_events.start()
+        await self.outbox.start()
+        self.queue_log.start()
+        self.backfill.start()
+        self.recordings.start()
         await self.agi.start()
         await self.ami.start()
 
@@ -86,7 +94,10 @@ class Controller:
         await self.agi.stop()
         await self.ami.stop()
         await self.bus.drain()
-        await self.queue_events.stop()
+        await self.recordings.stop()
+        await self.backfill.stop()
+        await self.queue_log.stop()
+        await self.outbox.stop()
         await self.db.close()
 
     async def health(self) -> dict[str, Any]:
@@ -100,7 +111,11 @@ class Controller:
             "ok": all(c["ok"] for c in components.values()),
             "components": components,
             "live_calls": len(self.calls.calls),
-            "queue_events_written": self.queue_events.written,
+            "records": {
+                "outbox": self.outbox.stats.__dict__,
+                "queue_log_lines": self.queue_log.lines_total,
+                "queue_log_lag_bytes": self.queue_log.lag_bytes,
+            },
         }
 
     def build_api(self) -> FastAPI:

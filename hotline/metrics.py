@@ -34,11 +34,17 @@ class Metrics:
         Gauge("hotline_desk_connections", "Agent desk WebSockets open", registry=r).set_function(
             lambda: sum(len(v) for v in controller.hub.outboxes.values())
         )
-        Gauge("hotline_queue_events_backlog", "Queue events not yet stored", registry=r).set_function(
-            lambda: len(controller.queue_events.pending)
+        Gauge("hotline_outbox_pending", "Records kept locally, not yet in the database", registry=r).set_function(
+            lambda: controller.outbox.stats.pending
         )
-        Gauge("hotline_queue_events_dropped", "Queue events dropped (backlog full)", registry=r).set_function(
-            lambda: controller.queue_events.dropped
+        Gauge("hotline_outbox_parked", "Records the database refused, kept aside", registry=r).set_function(
+            lambda: controller.outbox.stats.parked
+        )
+        Gauge("hotline_outbox_oldest_pending_seconds", "Age of the oldest undelivered record", registry=r).set_function(
+            lambda: controller.outbox.stats.oldest_pending_age_s or 0.0
+        )
+        Gauge("hotline_queue_log_lines", "queue_log lines stored since start", registry=r).set_function(
+            lambda: controller.queue_log.lines_total
         )
         bus = controller.bus
         bus.subscribe("call.ended", self._on_call_ended)

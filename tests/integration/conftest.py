@@ -35,7 +35,9 @@ def pg_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 TABLES = (
-    "queue_events",
+    "queue_log",
+    "queue_log_offsets",
+    "queue_log_rejects",
     "interactions",
     "call_legs",
     "recordings",

@@ -17,7 +17,8 @@ def test_metrics_count_calls_pops_and_states() -> None:
         ami=SimpleNamespace(connected=False, events_received=12),
         agi=SimpleNamespace(active=2),
         hub=SimpleNamespace(outboxes={"1001": {object(), object()}, "1002": {object()}}),
-        queue_events=SimpleNamespace(pending=[{}], dropped=0),
+        outbox=SimpleNamespace(stats=SimpleNamespace(pending=1, parked=2, oldest_pending_age_s=None)),
+        queue_log=SimpleNamespace(lines_total=7),
     )
     metrics = Metrics(parts)  # type: ignore[arg-type]
     bus.publish("call.ended", {"call": Call(uniqueid="1", answered_at=now())})
@@ -33,4 +34,5 @@ def test_metrics_count_calls_pops_and_states() -> None:
     assert "hotline_live_calls 1.0" in text
     assert "hotline_ami_connected 0.0" in text and "hotline_ami_events 12.0" in text
     assert "hotline_agi_sessions_active 2.0" in text and "hotline_desk_connections 3.0" in text
-    assert "hotline_queue_events_backlog 1.0" in text
+    assert "hotline_outbox_pending 1.0" in text and "hotline_outbox_parked 2.0" in text
+    assert "hotline_outbox_oldest_pending_seconds 0.0" in text and "hotline_queue_log_lines 7.0" in text
