@@ -126,8 +126,8 @@ class Backfill:
                 BACKFILL_SQL,
                 {
                     "terminal": list(OUTCOMES),
-                    "grace": f"{self.grace.total_seconds()} seconds",
-                    "lookback": f"{self.lookback.total_seconds()} seconds",
+                    "grace": self.grace,
+                    "lookback": self.lookback,
                     "outcomes": json.dumps(OUTCOMES),
                     "source": SOURCE,
                 },

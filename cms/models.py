@@ -39,6 +39,7 @@ class QueueLogOffset(Base):
     name: Mapped[str] = mapped_column(String(200), primary_key=True)
     inode: Mapped[int] = mapped_column(BigInteger)
     offset: Mapped[int] = mapped_column(BigInteger)
+    head: Mapped[str | None] = mapped_column(String(40))  # sha1 of the file's first line
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 

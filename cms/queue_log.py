@@ -8,14 +8,16 @@ stored twice, and the file simply accumulates in the meantime.
 
 Handled: a partial last line (waits for its newline), rotation (a new inode: the old file is finished
 first if it is still beside it, e.g. ``queue_log.0``), truncation (size below the offset), garbage lines
-(kept in ``queue_log_rejects`` with their offset, never blocking the lines after them), more fields than
-columns (the rest joined into ``data5``). The file is polled with one ``stat`` every ``poll`` seconds.
+(kept in ``queue_log_rejects`` with their offset, never blocking the lines after them), a file rewritten
+in place (its first line no longer the one seen: read again from the start), more fields than columns
+(the rest joined into ``data5``). The file is polled with one ``stat`` every ``poll`` seconds.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import os
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -38,6 +40,7 @@ log = get_logger(__name__)
 CHUNK = 1 << 20  # bytes read (and lines stored) per transaction
 MIN_TIME = 946684800  # 2000-01-01: an earlier "time" is not a queue_log time
 MAX_TIME = 4102444800  # 2100-01-01
+HEAD_BYTES = 256
 
 
 class Reject(ValueError):
@@ -48,6 +51,11 @@ class Reject(ValueError):
 class Position:
     inode: int
     offset: int
+    head: str | None = None  # fingerprint of the file's first line: tells a rewritten file from a grown one
+
+
+def fingerprint(first_line: bytes) -> str:
+    return hashlib.sha1(first_line[:HEAD_BYTES]).hexdigest()
 
 
 def parse_line(text: str) -> dict[str, Any]:
@@ -110,6 +118,14 @@ def _read(path: Path, inode: int, offset: int, size: int) -> bytes | None:
             return f.read(size)
     except FileNotFoundError:
         return None
+
+
+def _head(path: Path, inode: int) -> str | None:
+    """The fingerprint of the first line of ``path`` if it is still the file ``inode`` and has one."""
+    data = _read(path, inode, 0, HEAD_BYTES + 1)
+    if not data or b"\n" not in data[:HEAD_BYTES] and len(data) <= HEAD_BYTES:
+        return None
+    return fingerprint(data.split(b"\n", 1)[0])
 
 
 def _stat(path: Path) -> os.stat_result | None:
@@ -215,6 +231,11 @@ class QueueLogIngester:
         elif st.st_size < self.pos.offset:
             log.warning("queue_log truncated: reading it from its start", size=st.st_size, offset=self.pos.offset)
             self.pos = Position(st.st_ino, 0)
+        elif st.st_size > self.pos.offset and self.pos.head is not None:
+            head = await asyncio.to_thread(_head, self.path, st.st_ino)
+            if head is not None and head != self.pos.head:
+                log.warning("queue_log rewritten in place: reading it from its start", offset=self.pos.offset)
+                self.pos = Position(st.st_ino, 0)
         stored += await self._ingest(self.path, final=False)
         return stored
 
@@ -222,17 +243,19 @@ class QueueLogIngester:
         assert self.pos is not None
         stored = 0
         while True:
-            inode, offset = self.pos.inode, self.pos.offset
+            inode, offset, head = self.pos.inode, self.pos.offset, self.pos.head
             data = await asyncio.to_thread(_read, path, inode, offset, self.chunk)
             if not data:
                 return stored
             chunk = split_lines(data, offset, final=final, full=len(data) == self.chunk)
             if chunk.end == offset:
                 return stored  # only a partial line: wait for its newline
-            stored += await self._store(inode, chunk)
-            self.pos = Position(inode, chunk.end)
+            if offset == 0 and chunk.lines:
+                head = fingerprint(chunk.lines[0][1])
+            stored += await self._store(inode, chunk, head)
+            self.pos = Position(inode, chunk.end, head)
 
-    async def _store(self, inode: int, chunk: Chunk) -> int:
+    async def _store(self, inode: int, chunk: Chunk, head: str | None) -> int:
         rows: list[dict[str, Any]] = []
         rejects: list[dict[str, Any]] = []
         for offset, raw in chunk.lines:
@@ -249,21 +272,21 @@ class QueueLogIngester:
         rejects = [fit_row(QueueLogReject.__table__, r) for r in rejects]
         try:
             async with asyncio.timeout(self.timeout), self.db.session() as s:
-                await self._write(s, inode, chunk.end, rows, rejects)
+                await self._write(s, Position(inode, chunk.end, head), rows, rejects)
                 await s.commit()
         except Exception as e:
             if is_transient(e) or not await self.db.ping():
                 raise
             # a line PostgreSQL refuses: store the others, keep that one aside
             log.error("queue_log batch refused; storing line by line", error=str(e).splitlines()[0])
-            rows, moved = await self._store_one_by_one(inode, chunk.end, rows)
+            rows, moved = await self._store_one_by_one(Position(inode, chunk.end, head), rows)
             rejects += moved
         self.lines_total += len(rows)
         self.rejects_total += len(rejects)
         return len(rows) + len(rejects)
 
     async def _store_one_by_one(
-        self, inode: int, end: int, rows: list[dict[str, Any]]
+        self, pos: Position, rows: list[dict[str, Any]]
     ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
         kept: list[dict[str, Any]] = []
         refused: list[dict[str, Any]] = []
@@ -281,29 +304,34 @@ class QueueLogIngester:
                         fit_row(
                             QueueLogReject.__table__,
                             {
-                                "src_inode": inode,
+                                "src_inode": pos.inode,
                                 "src_offset": row["src_offset"],
                                 "line": line,
                                 "reason": str(e).splitlines()[0],
                             },
                         )
                     )
-            await self._write(s, inode, end, [], refused)
+            await self._write(s, pos, [], refused)
             await s.commit()
         return kept, refused
 
     async def _write(
-        self, s: AsyncSession, inode: int, end: int, rows: list[dict[str, Any]], rejects: list[dict[str, Any]]
+        self, s: AsyncSession, pos: Position, rows: list[dict[str, Any]], rejects: list[dict[str, Any]]
     ) -> None:
         if rows:
             await s.execute(insert(QueueLogLine), rows)
         if rejects:
             await s.execute(insert(QueueLogReject), rejects)
-        stmt = pg_insert(QueueLogOffset).values(name=self.name, inode=inode, offset=end)
+        stmt = pg_insert(QueueLogOffset).values(name=self.name, inode=pos.inode, offset=pos.offset, head=pos.head)
         await s.execute(
             stmt.on_conflict_do_update(
                 index_elements=["name"],
-                set_={"inode": stmt.excluded.inode, "offset": stmt.excluded.offset, "updated_at": datetime.now(UTC)},
+                set_={
+                    "inode": stmt.excluded.inode,
+                    "offset": stmt.excluded.offset,
+                    "head": stmt.excluded.head,
+                    "updated_at": datetime.now(UTC),
+                },
             )
         )
 
