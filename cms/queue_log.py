@@ -123,7 +123,7 @@ def _read(path: Path, inode: int, offset: int, size: int) -> bytes | None:
 def _head(path: Path, inode: int) -> str | None:
     """The fingerprint of the first line of ``path`` if it is still the file ``inode`` and has one."""
     data = _read(path, inode, 0, HEAD_BYTES + 1)
-    if not data or b"\n" not in data[:HEAD_BYTES] and len(data) <= HEAD_BYTES:
+    if not data or (b"\n" not in data[:HEAD_BYTES] and len(data) <= HEAD_BYTES):
         return None
     return fingerprint(data.split(b"\n", 1)[0])
 

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
 import subprocess
 import sys
 import textwrap
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
 
@@ -24,6 +23,7 @@ from hotline.demo import load_demo_data
 from hotline.outbox import Outbox
 from hotline.pgcluster import LocalCluster
 from tests.integration.faults import frozen, stopped
+from tests.integration.waiting import until
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -43,12 +43,6 @@ def record(call_id: str, caller: str = "13800138000", customer_id: int | None = 
         outcome="answered",
         legs=[LegRecord(uniqueid=call_id, channel="PJSIP/carrier-1", role="caller", started_at=start)],
     )
-
-
-async def until(cond: Callable[[], bool], timeout: float = 30.0) -> None:
-    async with asyncio.timeout(timeout):
-        while not cond():
-            await asyncio.sleep(0.05)
 
 
 async def call_ids(db: Database) -> list[str]:
@@ -219,4 +213,3 @@ async def test_group_commit_shares_fsyncs_between_concurrent_puts(outbox: Outbox
     print(f"\n{n} concurrent puts in {elapsed:.3f} s: {n / elapsed:.0f}/s, {outbox.commits} local commits")
     assert outbox.commits < n / 10
     await until(lambda: outbox.stats.pending == 0, timeout=60)
-    assert os.path.exists(outbox.path)

@@ -18,6 +18,7 @@ from hotline.db import Database
 from hotline.demo import load_demo_data
 from hotline.pgcluster import LocalCluster
 from tests.integration.faults import stopped
+from tests.integration.waiting import until
 
 
 def line(t: int, callid: str, event: str, *data: str, agent: str = "NONE", queue: str = "support") -> str:
@@ -104,17 +105,13 @@ async def test_the_database_down_in_the_middle_loses_and_repeats_nothing(
     ingester = QueueLogIngester(path, db, poll=0.05, chunk=1024)  # ~20 lines per transaction
     ingester.start()
     try:
-        async with asyncio.timeout(20):
-            while ingester.lines_total < 50:
-                await asyncio.sleep(0.05)
+        await until(lambda: ingester.lines_total >= 50)
         with stopped(pg_cluster):
             for i in range(50, 120):
                 append(path, line(T0 + i, f"3.{i}", "ENTERQUEUE", "", str(i), "1"))
             await asyncio.sleep(1.0)
             assert ingester.last_error is not None
-        async with asyncio.timeout(30):
-            while ingester.lines_total < 120:
-                await asyncio.sleep(0.05)
+        await until(lambda: ingester.lines_total >= 120)
     finally:
         await ingester.stop()
     assert [c for c, _ in await events(db)] == [f"3.{i}" for i in range(120)]

@@ -54,15 +54,19 @@ class Note(BaseModel):
 
 async def test_records_put_survive_sigkill(tmp_path: Path) -> None:
     path = tmp_path / "outbox.sqlite3"
-    proc = subprocess.Popen([sys.executable, "-c", PUTTER, str(path), CLOSED, "300"], cwd=ROOT, stdout=subprocess.PIPE)
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", PUTTER, str(path), CLOSED, "300", cwd=ROOT, stdout=subprocess.PIPE
+    )
     try:
-        line = await asyncio.wait_for(asyncio.to_thread(proc.stdout.readline), 30)  # type: ignore[union-attr]
+        assert proc.stdout is not None
+        line = await asyncio.wait_for(proc.stdout.readline(), 30)
         assert line.strip() == b"stored"
         proc.send_signal(signal.SIGKILL)
-        assert await asyncio.to_thread(proc.wait, 10) == -signal.SIGKILL
+        assert await asyncio.wait_for(proc.wait(), 10) == -signal.SIGKILL
     finally:
-        if proc.poll() is None:
+        if proc.returncode is None:
             proc.kill()
+            await proc.wait()
     delivered: list[int] = []
 
     async def sink(_: object, records: list[Note]) -> None:
