@@ -42,3 +42,5 @@ class AgentStateLog(Base):
     state: Mapped[AgentState] = mapped_column(Enum(AgentState, name="agent_state"))
     reason: Mapped[str | None] = mapped_column(String(64))
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    # the change's own id: the outbox may deliver it twice, the log keeps it once
+    event_id: Mapped[str | None] = mapped_column(String(36), unique=True)

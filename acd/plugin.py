@@ -25,7 +25,9 @@ class AcdPlugin(Plugin):
         self.core = core
         self.queues = Queues.load()
         core.services.provide(QUEUES, self.queues)
-        self.agents = AgentService(core.db, core.ami, core.bus, core.settings.support_queue or self.queues.default)
+        self.agents = AgentService(
+            core.db, core.ami, core.bus, core.settings.support_queue or self.queues.default, core.outbox
+        )
         core.ami.on_connected(self.agents.reconcile)
         changes = Counter("hotline_agent_state_changes_total", "Agent state changes", ["state"], registry=core.metrics)
         core.bus.subscribe(AgentStateChanged, lambda e: changes.labels(e.state).inc())

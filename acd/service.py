@@ -9,33 +9,76 @@ just joined (nor re-add one who just left).
 from __future__ import annotations
 
 import asyncio
+import uuid
 from collections import defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 
-from sqlalchemy import select
+from pydantic import BaseModel
+from sqlalchemy import select, text
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from acd.events import AgentStateChanged
-from acd.models import Agent, AgentState, AgentStateLog
+from acd.models import Agent, AgentState
 from acd.schemas import AgentView
 from hotline.ami import AmiActionError, AmiClient, AmiUnavailable
 from hotline.auth import verify_password
 from hotline.bus import EventBus
 from hotline.db import Database
-from hotline.errors import Conflict, NotFound, TelephonyUnavailable
+from hotline.errors import Conflict, DatabaseUnavailable, NotFound, TelephonyUnavailable
 from hotline.logs import get_logger
+from hotline.outbox import Outbox
 
 log = get_logger(__name__)
 
+STATE_KIND = "agent_state"
+READ_TIMEOUT = 3.0  # a frozen database must not hold a desk action longer than this
+
+
+class AgentStateRecord(BaseModel):
+    """One agent-state change as the outbox keeps it until the database has it."""
+
+    event_id: str
+    extension: str
+    state: str
+    reason: str | None
+    at: datetime
+
+
+async def store_agent_states(session: AsyncSession, records: list[AgentStateRecord]) -> None:
+    """In order: the agent's row takes the change unless it already holds a newer one; the log gets the change
+    once (its event id is unique)."""
+    for r in records:
+        params = {"ext": r.extension, "state": r.state, "reason": r.reason, "at": r.at, "event_id": r.event_id}
+        await session.execute(
+            text(
+                "UPDATE agents SET state = CAST(:state AS agent_state), pause_reason = left(:reason, 64),"
+                " state_since = :at WHERE extension = :ext AND state_since <= :at"
+            ),
+            params,
+        )
+        await session.execute(
+            text(
+                "INSERT INTO agent_state_log (agent_id, state, reason, at, event_id)"
+                " SELECT id, CAST(:state AS agent_state), left(:reason, 64), :at, :event_id FROM agents"
+                " WHERE extension = :ext ON CONFLICT (event_id) DO NOTHING"
+            ),
+            params,
+        )
+
 
 class AgentService:
-    def __init__(self, db: Database, ami: AmiClient, bus: EventBus, queue: str) -> None:
+    def __init__(self, db: Database, ami: AmiClient, bus: EventBus, queue: str, outbox: Outbox) -> None:
         self.db = db
         self.ami = ami
         self.bus = bus
         self.queue = queue
         self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
+        self.outbox = outbox
+        self._cache: dict[str, Agent] = {}  # last agents read, for reads while the database is away
+        self._states: dict[str, AgentStateRecord] = {}  # the last state set here, per agent
+        outbox.register(STATE_KIND, AgentStateRecord, store_agent_states)
 
     def lock(self, extension: str) -> asyncio.Lock:
         """Held while the agent's queue membership changes."""
@@ -50,15 +93,38 @@ class AgentService:
         return agent
 
     async def get(self, extension: str) -> Agent:
-        async with self.db.session() as s:
-            agent = (await s.execute(select(Agent).where(Agent.extension == extension))).scalar_one_or_none()
+        """The agent, from the database when it answers, else from the last copy read (with the states set since)."""
+        try:
+            async with asyncio.timeout(READ_TIMEOUT), self.db.session() as s:
+                agent = (await s.execute(select(Agent).where(Agent.extension == extension))).scalar_one_or_none()
+        except Exception as e:
+            cached = self._cache.get(extension)
+            if cached is None:
+                raise DatabaseUnavailable("agent records are not reachable right now; try again shortly") from e
+            log.warning("agent read from cache: database not answering", agent=extension, error=repr(e))
+            return cached
         if agent is None:
             raise NotFound(f"no agent {extension}")
-        return agent
+        return self._remember(agent)
 
     async def all(self) -> list[Agent]:
-        async with self.db.session() as s:
-            return list((await s.execute(select(Agent).order_by(Agent.extension))).scalars())
+        try:
+            async with asyncio.timeout(READ_TIMEOUT), self.db.session() as s:
+                agents = list((await s.execute(select(Agent).order_by(Agent.extension))).scalars())
+        except Exception as e:
+            if not self._cache:
+                raise
+            log.warning("agents read from cache: database not answering", error=repr(e))
+            return sorted(self._cache.values(), key=lambda a: a.extension)
+        return [self._remember(a) for a in agents]
+
+    def _remember(self, agent: Agent) -> Agent:
+        """Cache a freshly read agent; a state set here and not yet stored (outbox) is newer than the row's."""
+        mine = self._states.get(agent.extension)
+        if mine is not None and mine.at >= agent.state_since:
+            agent.state, agent.pause_reason, agent.state_since = AgentState(mine.state), mine.reason, mine.at
+        self._cache[agent.extension] = agent
+        return agent
 
     @staticmethod
     def view(agent: Agent, desk_connected: bool = False) -> AgentView:
@@ -142,14 +208,17 @@ class AgentService:
         return agent
 
     async def _set_state(self, extension: str, state: AgentState, reason: str | None) -> Agent:
-        async with self.db.session() as s:
-            agent = (await s.execute(select(Agent).where(Agent.extension == extension))).scalar_one()
-            changed = agent.state != state or agent.pause_reason != reason
-            agent.state, agent.pause_reason = state, reason
-            if changed:
-                agent.state_since = datetime.now(UTC)
-                s.add(AgentStateLog(agent_id=agent.id, state=state, reason=reason))
-            await s.commit()
+        """Record a state change (the AMI action is already done): in memory at once, in the database through
+        the outbox, so a desk action works while the database is away and its record lands once."""
+        agent = await self.get(extension)
+        if agent.state != state or agent.pause_reason != reason:
+            change = AgentStateRecord(
+                event_id=uuid.uuid4().hex, extension=extension, state=state.value, reason=reason, at=datetime.now(UTC)
+            )
+            agent.state, agent.pause_reason, agent.state_since = state, reason, change.at
+            self._states[extension] = change
+            self._cache[extension] = agent
+            await self.outbox.put(STATE_KIND, change)
         log.info("agent state", agent=extension, state=state.value, reason=reason)
         self.bus.publish(
             AgentStateChanged(agent=extension, state=state.value, pause_reason=reason, since=agent.state_since)

@@ -1,28 +1,59 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
-from sqlalchemy import DateTime, Float, ForeignKey, Index, Integer, String, func
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy import BigInteger, DateTime, Float, ForeignKey, Index, Integer, String, func
 from sqlalchemy.orm import Mapped, mapped_column
 
 from hotline.db import Base
 
 
-class QueueEvent(Base):
-    """Every queue event Asterisk reports (the queue_log equivalent)."""
+class QueueLogLine(Base):
+    """One line of Asterisk's own queue_log (``time|callid|queue|agent|event|data1|…|data5``), kept as
+    Asterisk wrote it, with where it was read from. Ingested exactly once: the file position advances in
+    the same transaction (``queue_log_offsets``)."""
 
-    __tablename__ = "queue_events"
-    __table_args__ = (Index("ix_queue_events_uniqueid", "uniqueid"), Index("ix_queue_events_at", "at"))
+    __tablename__ = "queue_log"
+    __table_args__ = (Index("ix_queue_log_callid", "callid"), Index("ix_queue_log_time", "time"))
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    event: Mapped[str] = mapped_column(String(40))
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    time: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    callid: Mapped[str | None] = mapped_column(String(64))
     queue: Mapped[str | None] = mapped_column(String(80))
-    uniqueid: Mapped[str | None] = mapped_column(String(64))
     agent: Mapped[str | None] = mapped_column(String(80))
-    data: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
+    event: Mapped[str] = mapped_column(String(40))
+    data1: Mapped[str | None] = mapped_column(String(255))
+    data2: Mapped[str | None] = mapped_column(String(255))
+    data3: Mapped[str | None] = mapped_column(String(255))
+    data4: Mapped[str | None] = mapped_column(String(255))
+    data5: Mapped[str | None] = mapped_column(String(1000))  # the fifth field and any beyond, '|'-joined
+    src_inode: Mapped[int] = mapped_column(BigInteger)
+    src_offset: Mapped[int] = mapped_column(BigInteger)  # byte offset of the line in that file
+
+
+class QueueLogOffset(Base):
+    """How far each queue_log file has been ingested (the file's inode and the byte after the last line)."""
+
+    __tablename__ = "queue_log_offsets"
+
+    name: Mapped[str] = mapped_column(String(200), primary_key=True)
+    inode: Mapped[int] = mapped_column(BigInteger)
+    offset: Mapped[int] = mapped_column(BigInteger)
+    head: Mapped[str | None] = mapped_column(String(40))  # sha1 of the file's first line
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class QueueLogReject(Base):
+    """A queue_log line that could not be read as one (kept aside, never blocking the lines after it)."""
+
+    __tablename__ = "queue_log_rejects"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    src_inode: Mapped[int] = mapped_column(BigInteger)
+    src_offset: Mapped[int] = mapped_column(BigInteger)
+    line: Mapped[str] = mapped_column(String(2000))
+    reason: Mapped[str] = mapped_column(String(200))
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 
 class Interaction(Base):

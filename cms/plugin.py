@@ -1,4 +1,5 @@
-"""cms's wiring: the interaction rows, the queue log and the contact history service."""
+"""cms's wiring: interaction rows through the outbox, Asterisk's queue_log ingested exactly once, the
+back-fill of calls the controller did not witness, and the contact history service."""
 
 from __future__ import annotations
 
@@ -9,9 +10,11 @@ from fastapi import APIRouter
 from prometheus_client import Gauge
 
 import cms.routes
+from cms.backfill import Backfill
 from cms.history import InteractionHistory
 from cms.interface import CONTACT_HISTORY
-from cms.writers import QUEUE_EVENTS, InteractionWriter, QueueEventWriter
+from cms.queue_log import QueueLogIngester
+from cms.writers import InteractionWriter
 from cti.events import CallEnded
 from hotline.plugins import Core, Plugin
 
@@ -20,29 +23,27 @@ class CmsPlugin(Plugin):
     def __init__(self, core: Core) -> None:
         self.core = core
         core.services.provide(CONTACT_HISTORY, InteractionHistory(core.db))
-        self.interactions = InteractionWriter(core.db)
+        self.interactions = InteractionWriter(core.outbox)
         core.bus.subscribe(CallEnded, self.interactions.on_call_ended)
-        self.queue_events = QueueEventWriter(core.db)
-        for name in QUEUE_EVENTS:
-            core.ami.on(name, self.queue_events.on_event)
-        Gauge("hotline_queue_events_backlog", "Queue events not yet stored", registry=core.metrics).set_function(
-            lambda: len(self.queue_events.pending)
+        self.backfill = Backfill(core.db)
+        self.queue_log = QueueLogIngester(core.settings.queue_log_path, core.db, on_caught_up=self.backfill.poked)
+        Gauge("hotline_queue_log_lines", "queue_log lines stored", registry=core.metrics).set_function(
+            lambda: self.queue_log.lines_total
         )
 
     def routers(self) -> Iterable[APIRouter]:
         return [cms.routes.build_router(self.core.db, self.core.settings.token_key)]
 
     async def start(self) -> None:
-        self.queue_events.start()
+        self.queue_log.start()
+        self.backfill.start()
 
     async def stop(self) -> None:
-        await self.queue_events.stop()
+        await self.backfill.stop()
+        await self.queue_log.stop()
 
     def health(self) -> dict[str, Any]:
-        return {
-            "queue_events_written": self.queue_events.written,
-            "queue_events_backlog": len(self.queue_events.pending),
-        }
+        return {"queue_log": {"lines": self.queue_log.lines_total, "lag_bytes": self.queue_log.lag_bytes}}
 
 
 def setup(core: Core) -> CmsPlugin:

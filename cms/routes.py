@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel
 from sqlalchemy import select
 
-from cms.models import Interaction, QueueEvent
+from cms.models import Interaction, QueueLogLine
 from hotline.db import Database
 from hotline.deps import bearer_agent
 
@@ -35,15 +34,21 @@ class InteractionView(BaseModel):
     source: str
 
 
-class QueueEventView(BaseModel):
+class QueueLogView(BaseModel):
+    """One line of Asterisk's queue_log (times are whole seconds, as Asterisk writes them)."""
+
     model_config = {"from_attributes": True}
 
-    at: datetime
-    event: str
+    time: datetime
+    callid: str | None
     queue: str | None
-    uniqueid: str | None
     agent: str | None
-    data: dict[str, Any]
+    event: str
+    data1: str | None
+    data2: str | None
+    data3: str | None
+    data4: str | None
+    data5: str | None
 
 
 def build_router(db: Database, token_key: bytes) -> APIRouter:
@@ -55,15 +60,15 @@ def build_router(db: Database, token_key: bytes) -> APIRouter:
             rows = (await s.execute(select(Interaction).order_by(Interaction.id.desc()).limit(limit))).scalars()
             return [InteractionView.model_validate(r) for r in rows]
 
-    @router.get("/queue-events", response_model=list[QueueEventView], summary="The queue log, oldest first")
-    async def queue_events(
-        uniqueid: str | None = Query(None, max_length=64), limit: int = Query(200, ge=1, le=2000)
-    ) -> list[QueueEventView]:
-        stmt = select(QueueEvent).order_by(QueueEvent.id.desc()).limit(limit)
-        if uniqueid:
-            stmt = stmt.where(QueueEvent.uniqueid == uniqueid)
+    @router.get("/queue-log", response_model=list[QueueLogView], summary="Asterisk's queue log, oldest first")
+    async def queue_log(
+        callid: str | None = Query(None, max_length=64), limit: int = Query(200, ge=1, le=2000)
+    ) -> list[QueueLogView]:
+        stmt = select(QueueLogLine).order_by(QueueLogLine.id.desc()).limit(limit)
+        if callid:
+            stmt = stmt.where(QueueLogLine.callid == callid)
         async with db.session() as s:
             rows = list((await s.execute(stmt)).scalars())
-        return [QueueEventView.model_validate(r) for r in reversed(rows)]
+        return [QueueLogView.model_validate(r) for r in reversed(rows)]
 
     return router

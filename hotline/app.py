@@ -23,6 +23,7 @@ from hotline.errors import HotlineError
 from hotline.fastagi import FastAgiServer
 from hotline.logs import get_logger
 from hotline.metrics import core_metrics, render
+from hotline.outbox import Outbox
 from hotline.plugins import PACKAGES, Core, Plugin, load_plugins
 
 log = get_logger(__name__)
@@ -38,14 +39,16 @@ def install_error_handler(app: FastAPI) -> None:
 
 def build_core(settings: Settings) -> Core:
     ami = AmiClient(settings.bind_host, settings.ami_port, settings.ami_username, settings.ami_password)
+    db = Database(settings.db_url)
     core = Core(
         settings=settings,
         bus=EventBus(),
-        db=Database(settings.db_url),
+        db=db,
         ami=ami,
         agi=FastAgiServer(settings.bind_host, settings.agi_port),
+        outbox=Outbox(settings.outbox_path, db),
     )
-    core_metrics(core.metrics, core.ami, core.agi)
+    core_metrics(core.metrics, core.ami, core.agi, core.outbox)
     return core
 
 
@@ -60,6 +63,7 @@ class Controller:
         return next(p for p in self.plugins if p.name == name)
 
     async def start(self) -> None:
+        await self.core.outbox.start()
         for plugin in self.plugins:
             await plugin.start()
         await self.agi.start()
@@ -74,6 +78,7 @@ class Controller:
                 await plugin.stop()
             except Exception:
                 log.exception("plugin stop failed", plugin=plugin.name)
+        await self.core.outbox.stop()
         await self.db.close()
 
     async def health(self) -> dict[str, Any]:
@@ -83,7 +88,11 @@ class Controller:
             "database": {"ok": db_ok},
             "agi": {"ok": self.agi.listening, "active": self.agi.active, "sessions": self.agi.sessions_total},
         }
-        report: dict[str, Any] = {"ok": all(c["ok"] for c in components.values()), "components": components}
+        report: dict[str, Any] = {
+            "ok": all(c["ok"] for c in components.values()),
+            "components": components,
+            "outbox": self.core.outbox.stats.__dict__,
+        }
         for plugin in self.plugins:
             report.update(plugin.health())
         return report

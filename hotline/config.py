@@ -130,6 +130,15 @@ class Settings(BaseSettings):
     def log_dir(self) -> Path:
         return self.var_dir / "log"
 
+    @property
+    def queue_log_path(self) -> Path:
+        """Asterisk's queue_log (astlogdir, see render.asterisk_dirs, and logger.conf's queue_log_name)."""
+        return self.log_dir / "asterisk" / "queue_log"
+
+    @property
+    def outbox_path(self) -> Path:
+        return self.var_dir / "outbox.sqlite3"
+
     @cached_property
     def secrets(self) -> dict[str, str]:
         return load_or_create_secrets(self.var_dir)

@@ -30,3 +30,8 @@ class Unauthorized(HotlineError):
 class TelephonyUnavailable(HotlineError):
     status_code = 503
     code = "telephony_unavailable"
+
+
+class DatabaseUnavailable(HotlineError):
+    status_code = 503
+    code = "database_unavailable"

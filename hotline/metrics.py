@@ -11,9 +11,10 @@ from prometheus_client import CollectorRegistry, Gauge, generate_latest
 
 from hotline.ami import AmiClient
 from hotline.fastagi import FastAgiServer
+from hotline.outbox import Outbox
 
 
-def core_metrics(registry: CollectorRegistry, ami: AmiClient, agi: FastAgiServer) -> None:
+def core_metrics(registry: CollectorRegistry, ami: AmiClient, agi: FastAgiServer, outbox: Outbox) -> None:
     Gauge("hotline_ami_connected", "1 when the AMI session is up", registry=registry).set_function(
         lambda: 1.0 if ami.connected else 0.0
     )
@@ -21,6 +22,15 @@ def core_metrics(registry: CollectorRegistry, ami: AmiClient, agi: FastAgiServer
         lambda: ami.events_received
     )
     Gauge("hotline_agi_sessions_active", "IVR sessions in progress", registry=registry).set_function(lambda: agi.active)
+    Gauge("hotline_outbox_pending", "Records kept locally, not yet in the database", registry=registry).set_function(
+        lambda: outbox.stats.pending
+    )
+    Gauge("hotline_outbox_parked", "Records the database refused for good", registry=registry).set_function(
+        lambda: outbox.stats.parked
+    )
+    Gauge(
+        "hotline_outbox_oldest_pending_seconds", "Age of the oldest record not yet stored", registry=registry
+    ).set_function(lambda: outbox.stats.oldest_pending_age_s or 0.0)
 
 
 def render(registry: CollectorRegistry) -> bytes:

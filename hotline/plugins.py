@@ -22,6 +22,7 @@ from hotline.bus import EventBus
 from hotline.config import Settings
 from hotline.db import Database
 from hotline.fastagi import FastAgiServer
+from hotline.outbox import Outbox
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
@@ -71,6 +72,7 @@ class Core:
     db: Database
     ami: AmiClient
     agi: FastAgiServer
+    outbox: Outbox  # durable local store of the records the database must get, exactly once
     services: Services = field(default_factory=Services)
     metrics: CollectorRegistry = field(default_factory=CollectorRegistry)
 

@@ -15,8 +15,14 @@ from recordings.service import RecordingCatalog
 class RecordingsPlugin(Plugin):
     def __init__(self, core: Core) -> None:
         self.core = core
-        self.catalog = RecordingCatalog(core.db, core.settings.recordings_dir)
+        self.catalog = RecordingCatalog(core.db, core.outbox, core.settings.recordings_dir)
         core.bus.subscribe(CallEnded, self.catalog.on_call_ended)
+
+    async def start(self) -> None:
+        self.catalog.start()
+
+    async def stop(self) -> None:
+        await self.catalog.stop()
 
     def routers(self) -> Iterable[APIRouter]:
         settings = self.core.settings

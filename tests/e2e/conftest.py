@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -129,3 +129,26 @@ async def fetch_all(stack: HotlineStack, query: str, *args: Any) -> list[asyncpg
 
 
 SIP_PASSWORD = demo_sip_password
+Login = Callable[[str], Coroutine[Any, Any, str]]  # logs an agent in to the queue, returns its token
+
+
+@pytest.fixture
+async def agent_session(api: Api) -> AsyncIterator[Login]:
+    """Log agents in to the queue for one test; log them out afterwards whatever happened."""
+    tokens: list[str] = []
+
+    async def login(extension: str) -> str:
+        token = await api.token(extension)
+        tokens.append(token)
+        r = await api.post("/api/agents/me/login", token)
+        assert r.status_code == 200, r.text
+        assert r.json()["state"] == "available"
+        return token
+
+    yield login
+    for token in tokens:
+        await api.post("/api/agents/me/logout", token)
+
+
+async def wait(proc_wait: Callable[[float], int], timeout: float) -> int:
+    return await asyncio.to_thread(proc_wait, timeout)

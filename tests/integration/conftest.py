@@ -22,20 +22,28 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="session")
-def pg_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def pg_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalCluster]:
+    """The session's cluster itself, for tests that stop, restart or freeze the database."""
     cluster = LocalCluster(Path(tmp_path_factory.mktemp("pg")), _free_port(), throwaway=True)
     cluster.start()
     try:
-        asyncio.run(cluster.ensure_database())
-        url = f"postgresql+asyncpg://hotline@127.0.0.1:{cluster.port}/hotline"
-        upgrade(url)
-        yield url
+        yield cluster
     finally:
         cluster.destroy()
 
 
+@pytest.fixture(scope="session")
+def pg_url(pg_cluster: LocalCluster) -> str:
+    asyncio.run(pg_cluster.ensure_database())
+    url = f"postgresql+asyncpg://hotline@127.0.0.1:{pg_cluster.port}/hotline"
+    upgrade(url)
+    return url
+
+
 TABLES = (
-    "queue_events",
+    "queue_log",
+    "queue_log_offsets",
+    "queue_log_rejects",
     "interactions",
     "call_legs",
     "recordings",

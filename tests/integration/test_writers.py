@@ -12,77 +12,34 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from cms.models import CallLeg, Interaction, QueueEvent
-from cms.writers import InteractionWriter, QueueEventWriter
+from cms.models import CallLeg, Interaction
+from cms.writers import InteractionWriter
 from cti.events import CallEnded, CallRecord, LegRecord, LegRole
 from cti.model import now
 from hotline.bus import EventBus
 from hotline.db import Database
 from hotline.demo import load_demo_data
+from hotline.outbox import Outbox
 from recordings.models import Recording
 from recordings.service import RecordingCatalog
+from tests.integration.waiting import until
 
 
-async def test_queue_events_are_batched_into_rows(db: Database) -> None:
-    writer = QueueEventWriter(db)
-    writer.on_event(
-        {
-            "Event": "QueueCallerJoin",
-            "Queue": "support",
-            "Uniqueid": "1.1",
-            "CallerIDNum": "13800138000",
-            "Position": "1",
-            "Count": "1",
-            "Exten": "s",
-            "Context": "hotline",
-        },
-    )
-    writer.on_event(
-        {
-            "Event": "AgentConnect",
-            "Queue": "support",
-            "Uniqueid": "1.1",
-            "Interface": "PJSIP/1001",
-            "HoldTime": "3",
-            "RingTime": "1",
-        },
-    )
-    await writer.flush()
-    async with db.session() as s:
-        rows = list((await s.execute(select(QueueEvent).order_by(QueueEvent.id))).scalars())
-    assert [(r.event, r.uniqueid, r.agent) for r in rows] == [
-        ("QueueCallerJoin", "1.1", None),
-        ("AgentConnect", "1.1", "1001"),
-    ]
-    assert rows[0].data == {"CallerIDNum": "13800138000", "Position": "1", "Count": "1"}
-    assert rows[1].data == {"HoldTime": "3", "RingTime": "1"}
-    assert writer.written == 2
+async def drained(outbox: Outbox) -> None:
+    await until(lambda: outbox.stats.pending == 0)
 
 
-async def test_queue_events_survive_a_failed_flush(db: Database) -> None:
-    broken = Database("postgresql+asyncpg://hotline@127.0.0.1:1/hotline")
-    writer = QueueEventWriter(broken)
-    writer.on_event({"Event": "AgentCalled", "Queue": "support", "Uniqueid": "9.9", "Interface": "PJSIP/1002"})
-    try:
-        await writer.flush()
-    except Exception:
-        pass
-    else:
-        raise AssertionError("flush to a closed port should fail")
-    await broken.close()
-    assert len(writer.pending) == 1  # kept for the next try
-    writer.db = db
-    await writer.flush()
-    async with db.session() as s:
-        assert (await s.execute(select(QueueEvent.uniqueid))).scalar_one() == "9.9"
-
-
-async def test_interaction_row_written_once_per_call(db: Database) -> None:
+async def test_interaction_row_written_once_per_call(db: Database, tmp_path: Path) -> None:
     await load_demo_data(db)
     bus = EventBus()
-    bus.subscribe(CallEnded, InteractionWriter(db).on_call_ended)
+    outbox = Outbox(tmp_path / "outbox.sqlite3", db)
+    bus.subscribe(CallEnded, InteractionWriter(outbox).on_call_ended)
+    await outbox.start()
     start = now()
-    leg = LegRecord(uniqueid="100.2", role=LegRole.agent, agent="1001", started_at=start + timedelta(seconds=4))
+    caller_leg = LegRecord(
+        uniqueid="100.1", role=LegRole.caller, started_at=start, ended_at=start + timedelta(seconds=20)
+    )
+    agent_leg = LegRecord(uniqueid="100.2", role=LegRole.agent, agent="1001", started_at=start + timedelta(seconds=4))
     call = CallRecord(
         call_id="100.1",
         caller="13800138000",
@@ -98,20 +55,24 @@ async def test_interaction_row_written_once_per_call(db: Database) -> None:
         wait_seconds=2.0,
         talk_seconds=15.0,
         outcome="answered",
-        legs=[leg],
+        legs=[caller_leg, agent_leg],
     )
     bus.publish(CallEnded(record=call))
     bus.publish(CallEnded(record=call))
     await bus.drain()
+    await drained(outbox)
+    await outbox.stop()
     async with db.session() as s:
         rows = list((await s.execute(select(Interaction))).scalars())
+        legs = list((await s.execute(select(CallLeg))).scalars())
+    assert sorted((leg.call_id, leg.uniqueid, leg.role, leg.agent) for leg in legs) == [
+        ("100.1", "100.1", "caller", None),
+        ("100.1", "100.2", "agent", "1001"),
+    ]
     assert len(rows) == 1
     r = rows[0]
     assert (r.call_id, r.caller, r.customer_id, r.agent, r.outcome) == ("100.1", "13800138000", 1, "1001", "answered")
     assert (r.wait_seconds, r.talk_seconds, r.ivr_path, r.queue) == (2.0, 15.0, "main:0", "support")
-    async with db.session() as s:
-        legs = list((await s.execute(select(CallLeg))).scalars())
-    assert [(leg.call_id, leg.uniqueid, leg.role, leg.agent) for leg in legs] == [("100.1", "100.2", "agent", "1001")]
 
 
 def _write_wav(path: Path, seconds: float) -> None:
@@ -126,24 +87,26 @@ def _write_wav(path: Path, seconds: float) -> None:
 
 async def test_recording_metadata_describes_the_file(db: Database, tmp_path: Path) -> None:
     bus = EventBus()
-    catalog = RecordingCatalog(db, tmp_path)
+    outbox = Outbox(tmp_path / "outbox.sqlite3", db)
+    catalog = RecordingCatalog(db, outbox, tmp_path / "rec")
     bus.subscribe(CallEnded, catalog.on_call_ended)
+    await outbox.start()
     t = now()
-    call = CallRecord(
-        call_id="200.5", caller="1", started_at=t, answered_at=t, ended_at=t, agent="1002", outcome="answered"
-    )
+    call = CallRecord(call_id="200.5", caller="1", started_at=t, answered_at=t, ended_at=t, agent="1002", outcome="x")
     path = catalog.candidates(call)[0]
     await asyncio.to_thread(_write_wav, path, 2.5)
     bus.publish(CallEnded(record=call))
     unanswered = CallRecord(call_id="200.6", caller="1", started_at=t, ended_at=t, outcome="abandoned")
     bus.publish(CallEnded(record=unanswered))
     await bus.drain(timeout=15)
+    await drained(outbox)
+    await outbox.stop()
     async with db.session() as s:
         recs = list((await s.execute(select(Recording))).scalars())
     assert len(recs) == 1
     rec = recs[0]
     assert rec.call_id == "200.5" and rec.agent == "1002"
-    assert rec.path == str(path.relative_to(tmp_path))
+    assert rec.path == str(path.relative_to(tmp_path / "rec"))
     assert abs(rec.duration_seconds - 2.5) < 0.01
     assert rec.size_bytes == path.stat().st_size
     assert rec.sha256 == hashlib.sha256(path.read_bytes()).hexdigest()
@@ -172,3 +135,34 @@ async def test_recent_contacts_newest_first_and_only_the_customers(db: Database)
     recent = await InteractionHistory(db).recent(1)
     assert [r["outcome"] for r in recent] == ["answered", "abandoned", "voicemail"]
     assert await InteractionHistory(db).recent(3) == []
+
+
+async def test_reconcile_describes_recent_files_that_have_no_row(db: Database, tmp_path: Path) -> None:
+    await load_demo_data(db)
+    root = tmp_path / "rec"
+    outbox = Outbox(tmp_path / "outbox.sqlite3", db)
+    catalog = RecordingCatalog(db, outbox, root)
+    catalog.settle_seconds = 0.5
+    await outbox.start()
+    day = now().astimezone().strftime("%Y/%m/%d")
+    old_day = (now() - timedelta(days=5)).astimezone().strftime("%Y/%m/%d")
+    for name in ("300.1", "300.2"):
+        await asyncio.to_thread(_write_wav, root / day / f"{name}.wav", 0.5)
+    await asyncio.to_thread(_write_wav, root / old_day / "300.9.wav", 0.5)  # too old to look at
+    async with db.session() as s:
+        s.add(
+            Interaction(
+                call_id="300.1", outcome="answered", agent="1003", queue="support", customer_id=2, started_at=now()
+            )
+        )
+        s.add(Recording(call_id="300.2", path=f"{day}/300.2.wav", duration_seconds=0.5, size_bytes=1, sha256="x"))
+        await s.commit()
+    await asyncio.sleep(0.6)
+    assert await catalog.reconcile() == 1  # 300.2 already has its row
+    await drained(outbox)
+    assert await catalog.reconcile() == 0
+    await outbox.stop()
+    async with db.session() as s:
+        rec = (await s.execute(select(Recording).where(Recording.call_id == "300.1"))).scalar_one()
+    assert (rec.agent, rec.queue, rec.customer_id, rec.path) == ("1003", "support", 2, f"{day}/300.1.wav")
+    assert abs(rec.duration_seconds - 0.5) < 0.01

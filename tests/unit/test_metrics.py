@@ -18,8 +18,11 @@ T = datetime(2026, 11, 24, tzinfo=UTC)
 def test_core_gauges_read_the_live_parts() -> None:
     registry = CollectorRegistry()
     ami = SimpleNamespace(connected=False, events_received=12)
-    core_metrics(registry, ami, SimpleNamespace(active=2))  # type: ignore[arg-type]
+    outbox = SimpleNamespace(stats=SimpleNamespace(pending=3, parked=1, oldest_pending_age_s=None))
+    core_metrics(registry, ami, SimpleNamespace(active=2), outbox)  # type: ignore[arg-type]
     text = render(registry).decode()
+    assert "hotline_outbox_pending 3.0" in text and "hotline_outbox_parked 1.0" in text
+    assert "hotline_outbox_oldest_pending_seconds 0.0" in text
     assert "hotline_ami_connected 0.0" in text and "hotline_ami_events 12.0" in text
     assert "hotline_agi_sessions_active 2.0" in text
 
@@ -38,4 +41,4 @@ def test_the_packages_count_calls_pops_and_states(controller_parts: SimpleNamesp
     assert "hotline_screen_pops_total 1.0" in text
     assert 'hotline_agent_state_changes_total{state="paused"} 1.0' in text
     assert "hotline_live_calls 1.0" in text and "hotline_desk_connections 3.0" in text
-    assert "hotline_queue_events_backlog 0.0" in text
+    assert "hotline_queue_log_lines 0.0" in text

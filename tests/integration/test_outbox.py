@@ -1,0 +1,215 @@
+"""The durable outbox against the real database: outages, a frozen server, crashes, bad records."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import subprocess
+import sys
+import textwrap
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from cms.models import CallLeg, Interaction
+from cms.writers import KIND, store_calls
+from cti.events import CallRecord, LegRecord
+from cti.model import now
+from hotline.db import Database
+from hotline.demo import load_demo_data
+from hotline.outbox import Outbox
+from hotline.pgcluster import LocalCluster
+from tests.integration.faults import frozen, stopped
+from tests.integration.waiting import until
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def record(call_id: str, caller: str = "13800138000", customer_id: int | None = None) -> CallRecord:
+    start = now()
+    return CallRecord(
+        call_id=call_id,
+        caller=caller,
+        customer_id=customer_id,
+        queue="support",
+        agent="1001",
+        started_at=start,
+        answered_at=start + timedelta(seconds=2),
+        ended_at=start + timedelta(seconds=9),
+        talk_seconds=7.0,
+        outcome="answered",
+        legs=[LegRecord(uniqueid=call_id, channel="PJSIP/carrier-1", role="caller", started_at=start)],
+    )
+
+
+async def call_ids(db: Database) -> list[str]:
+    async with db.session() as s:
+        return list((await s.execute(select(Interaction.call_id).order_by(Interaction.call_id))).scalars())
+
+
+@pytest.fixture
+async def outbox(db: Database, tmp_path: Path) -> AsyncIterator[Outbox]:
+    box = Outbox(tmp_path / "outbox.sqlite3", db, timeout=3.0)
+    box.register(KIND, CallRecord, store_calls)
+    await box.start()
+    yield box
+    await box.stop()
+
+
+async def test_records_put_while_the_database_is_stopped_arrive_once_after(
+    outbox: Outbox, db: Database, pg_cluster: LocalCluster
+) -> None:
+    with stopped(pg_cluster):
+        for i in range(20):
+            await outbox.put(KIND, record(f"down.{i:02d}"))
+        await asyncio.sleep(1.5)  # the drainer tries, fails, keeps them
+        assert outbox.stats.pending == 20 and outbox.stats.parked == 0
+        assert outbox.stats.last_error
+    await until(lambda: outbox.stats.pending == 0)
+    assert await call_ids(db) == [f"down.{i:02d}" for i in range(20)]
+    assert outbox.stats.delivered_total == 20
+    async with db.session() as s:
+        assert (await s.execute(select(func.count()).select_from(CallLeg))).scalar_one() == 20
+
+
+async def test_a_frozen_database_times_out_and_the_records_arrive_after(
+    outbox: Outbox, db: Database, pg_cluster: LocalCluster
+) -> None:
+    await outbox.put(KIND, record("before.1"))
+    await until(lambda: outbox.stats.pending == 0)
+    with frozen(pg_cluster):
+        for i in range(5):
+            await outbox.put(KIND, record(f"frozen.{i}"))
+        await until(lambda: outbox.stats.last_error is not None, timeout=20)
+        assert outbox.stats.pending == 5 and outbox.stats.parked == 0
+    await until(lambda: outbox.stats.pending == 0, timeout=60)
+    assert await call_ids(db) == ["before.1", *(f"frozen.{i}" for i in range(5))]
+
+
+async def test_crash_between_commit_and_local_delete_delivers_once(
+    outbox: Outbox, db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = outbox._store
+    assert store is not None
+    real_delete = store.delete
+    failures: list[int] = []
+
+    def delete_fails_once(ids: list[int]) -> None:
+        if not failures:
+            failures.append(len(ids))
+            raise OSError("disk gone at the worst moment")
+        real_delete(ids)
+
+    monkeypatch.setattr(store, "delete", delete_fails_once)
+    for i in range(3):
+        await outbox.put(KIND, record(f"twice.{i}"))
+    await until(lambda: outbox.stats.pending == 0)
+    assert failures  # the first delivery's local delete did fail: the batch was delivered again
+    assert await call_ids(db) == ["twice.0", "twice.1", "twice.2"]
+
+
+CRASHER = textwrap.dedent(
+    """
+    import asyncio, os, signal, sys
+    from pathlib import Path
+    from cti.events import CallRecord
+    from cms.writers import KIND, store_calls
+    from hotline.db import Database, import_all_models
+    from hotline.outbox import Outbox, _Store
+
+    import_all_models()
+
+    def die(self, ids):  # killed after PostgreSQL committed, before the local delete
+        os.kill(os.getpid(), signal.SIGKILL)
+
+    _Store.delete = die
+
+    async def main():
+        db = Database(sys.argv[2])
+        box = Outbox(Path(sys.argv[1]), db)
+        box.register(KIND, CallRecord, store_calls)
+        await box.start()
+        for i in range(4):
+            await box.put(KIND, CallRecord(call_id=f"kill.{i}", started_at="2026-01-01T00:00:00Z", outcome="answered"))
+        await asyncio.sleep(30)
+
+    asyncio.run(main())
+    """
+)
+
+
+async def test_process_killed_after_commit_before_delete_redelivers_without_duplicates(
+    db: Database, pg_url: str, tmp_path: Path
+) -> None:
+    path = tmp_path / "outbox.sqlite3"
+    proc = await asyncio.to_thread(
+        subprocess.run, [sys.executable, "-c", CRASHER, str(path), pg_url], cwd=ROOT, timeout=60, capture_output=True
+    )
+    assert proc.returncode == -signal.SIGKILL, proc.stderr.decode()[-2000:]
+    delivered_before = await call_ids(db)
+    assert delivered_before  # PostgreSQL has the batch …
+    box = Outbox(path, db)
+    box.register(KIND, CallRecord, store_calls)
+    await box.start()
+    try:
+        assert box.stats.pending == 4  # … and the outbox still holds it
+        await until(lambda: box.stats.pending == 0)
+    finally:
+        await box.stop()
+    assert await call_ids(db) == [f"kill.{i}" for i in range(4)]
+
+
+async def test_a_bad_record_is_parked_and_its_batch_mates_delivered(outbox: Outbox, db: Database) -> None:
+    await load_demo_data(db)
+    for i in range(7):
+        await outbox.put(KIND, record(f"batch.{i}", customer_id=99_999 if i == 4 else 1))
+    await until(lambda: outbox.stats.pending == 0)
+    assert await call_ids(db) == [f"batch.{i}" for i in range(7) if i != 4]
+    assert outbox.stats.parked == 1
+    parked = await outbox.parked()
+    assert [p.kind for p in parked] == [KIND] and "batch.4" in parked[0].body
+    assert "foreign key" in parked[0].error.lower()
+    # once the cause is fixed, it goes through
+    async with db.session() as s:
+        await s.execute(Interaction.__table__.delete())
+        await s.commit()
+    assert await outbox.retry_parked([p.id for p in parked]) == 1
+    await until(lambda: outbox.stats.pending == 0)
+    assert outbox.stats.parked == 1  # the customer still does not exist: parked again, not retried forever
+
+
+async def test_a_huge_caller_id_is_cut_to_its_column_not_a_failure(outbox: Outbox, db: Database) -> None:
+    await outbox.put(KIND, record("long.1", caller="1" * 10_000 + "\x00"))
+    await until(lambda: outbox.stats.pending == 0)
+    async with db.session() as s:
+        caller = (await s.execute(select(Interaction.caller))).scalar_one()
+    assert caller == "1" * 64
+    assert outbox.stats.parked == 0
+
+
+async def test_a_live_record_replaces_a_back_filled_row_but_not_a_live_one(outbox: Outbox, db: Database) -> None:
+    async with db.session() as s:
+        s.add(Interaction(call_id="bf.1", outcome="abandoned", started_at=now(), source="queue_log"))
+        await s.commit()
+    await outbox.put(KIND, record("bf.1"))
+    await until(lambda: outbox.stats.pending == 0)
+    second = record("bf.1", caller="555")
+    await outbox.put(KIND, second)
+    await until(lambda: outbox.stats.pending == 0)
+    async with db.session() as s:
+        row = (await s.execute(select(Interaction))).scalar_one()
+    assert (row.source, row.outcome, row.caller) == ("live", "answered", "13800138000")
+
+
+async def test_group_commit_shares_fsyncs_between_concurrent_puts(outbox: Outbox) -> None:
+    n = 2000
+    loop = asyncio.get_running_loop()
+    t0 = loop.time()
+    await asyncio.gather(*(outbox.put(KIND, record(f"g.{i}")) for i in range(n)))
+    elapsed = loop.time() - t0
+    print(f"\n{n} concurrent puts in {elapsed:.3f} s: {n / elapsed:.0f}/s, {outbox.commits} local commits")
+    assert outbox.commits < n / 10
+    await until(lambda: outbox.stats.pending == 0, timeout=60)
