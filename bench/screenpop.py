@@ -1,5 +1,5 @@
 """Screen-pop latency: an AMI AgentCalled event leaving "Asterisk" → the pop frame arriving at an agent's
-desk WebSocket, through the controller's real parts (panoramisk AMI client, event bus, CTI registry,
+desk WebSocket, through the controller's real parts (AMI client, event bus, CTI registry,
 agent hub, FastAPI/uvicorn WebSocket).
 
 "Asterisk" is a fake AMI server in a child process that writes AgentCalled events at a fixed rate,
@@ -138,7 +138,7 @@ async def controller(args: argparse.Namespace) -> None:
     registry.subscribe()
     # the AgentCalled-only stream never hangs up: keep the registry from growing without bound
     bus.subscribe("cti.screen_pop", lambda _, e: registry.calls.pop(e["pop"]["call_id"], None))
-    ami = AmiClient(bus, "127.0.0.1", ami_port, "bench", "bench")
+    ami = AmiClient("127.0.0.1", ami_port, "bench", "bench", bus=bus)
     app = FastAPI()
     app.include_router(cti.routes.build_router(hub, KEY))
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=http_port, log_level="warning"))

@@ -59,7 +59,7 @@ class Controller:
         self.bus = EventBus()
         self.db = Database(settings.db_url)
         self.ami = AmiClient(
-            self.bus, settings.bind_host, settings.ami_port, settings.ami_username, settings.ami_password
+            settings.bind_host, settings.ami_port, settings.ami_username, settings.ami_password, bus=self.bus
         )
         self.agi = FastAgiServer(settings.bind_host, settings.agi_port)
         self.customers = CustomerDirectory(self.db)
