@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from hotline.ami import AmiClient
+from hotline.amiproto import encode_action
 from hotline.bus import EventBus
 from hotline.logs import setup_logging
 
@@ -200,9 +201,8 @@ async def record(args: argparse.Namespace) -> bytes:
     """Log in as any AMI user and return every byte received after the login answer for ``--seconds``."""
     reader, writer = await asyncio.open_connection(args.host, args.port)
     await reader.readline()
-    writer.write(
-        f"Action: Login\r\nActionID: rec\r\nUsername: {args.username}\r\nSecret: {args.secret}\r\nEvents: on\r\n\r\n".encode()
-    )
+    login = {"Action": "Login", "ActionID": "rec", "Username": args.username, "Secret": args.secret, "Events": "on"}
+    writer.write(encode_action(login))
     answer = await reader.readuntil(b"\r\n\r\n")
     if b"Success" not in answer:
         sys.exit(f"login refused: {answer!r}")
