@@ -1,5 +1,5 @@
 """Screen-pop latency: an AMI AgentCalled event leaving "Asterisk" → the pop frame arriving at an agent's
-desk WebSocket, through the controller's real parts (panoramisk AMI client, event bus, CTI registry,
+desk WebSocket, through the controller's real parts (AMI client, event bus, CTI registry,
 agent hub, FastAPI/uvicorn WebSocket).
 
 "Asterisk" is a fake AMI server in a child process that writes AgentCalled events at a fixed rate,
@@ -27,6 +27,7 @@ import uvicorn
 from fastapi import FastAPI
 
 import cti.routes
+from cti.events import AgentOffered
 from cti.hub import AgentHub
 from cti.registry import CallRegistry
 from hotline.ami import AmiClient
@@ -134,11 +135,11 @@ async def controller(args: argparse.Namespace) -> None:
     bus = EventBus()
     hub = AgentHub(bus)
     hub.subscribe()
+    ami = AmiClient("127.0.0.1", ami_port, "bench", "bench")
     registry = CallRegistry(bus, NoCustomers())  # type: ignore[arg-type]
-    registry.subscribe()
+    registry.register_ami(ami.on)
     # the AgentCalled-only stream never hangs up: keep the registry from growing without bound
-    bus.subscribe("cti.screen_pop", lambda _, e: registry.calls.pop(e["pop"]["call_id"], None))
-    ami = AmiClient(bus, "127.0.0.1", ami_port, "bench", "bench")
+    bus.subscribe(AgentOffered, lambda e: registry.calls.pop(e.pop.call_id, None))
     app = FastAPI()
     app.include_router(cti.routes.build_router(hub, KEY))
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=http_port, log_level="warning"))

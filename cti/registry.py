@@ -240,8 +240,7 @@ class CallRegistry:
         self.bus.publish(AgentOffered(pop=call.pop(agent, lookup_pending=pending)))
         if pending:
             self._spawn(self._late_lookup(call, agent))
-        with bind_call(call.call_id):
-            log.info("screen-pop", agent=agent, customer=call.customer.id if call.customer else None)
+        log.debug("screen-pop", call=call.call_id, agent=agent, customer=call.customer.id if call.customer else None)
 
     async def _late_lookup(self, call: Call, agent: str) -> None:
         with bind_call(call.call_id):
@@ -276,8 +275,7 @@ class CallRegistry:
         if call.answered_at is None:  # the first agent to answer is the call's agent; later ones are legs
             call.agent, call.answered_at = agent, t
             call.wait_seconds = _waited(call, e)
-        with bind_call(call.call_id):
-            log.info("agent connected", agent=agent, wait=call.wait_seconds)
+        log.debug("agent connected", call=call.call_id, agent=agent, wait=call.wait_seconds)
         self.bus.publish(CallAnswered(agent=agent, call_id=call.call_id))
 
     def on_AgentComplete(self, e: dict[str, Any]) -> None:
@@ -327,15 +325,16 @@ class CallRegistry:
         for uid in call.legs:
             self.leg_index.pop(uid, None)
         call.ended_at = call.ended_at or now()
-        with bind_call(call_id):
-            log.info(
-                "call ended",
-                outcome=call.final_outcome(),
-                agent=call.agent,
-                wait=call.wait_seconds,
-                talk=call.talk_seconds,
-                legs=len(call.legs),
-            )
+        log.info(  # the one line per call at INFO: the rest of its journey is at DEBUG
+            "call ended",
+            call=call_id,
+            outcome=call.final_outcome(),
+            agent=call.agent,
+            queue=call.queue,
+            wait=call.wait_seconds,
+            talk=call.talk_seconds,
+            legs=len(call.legs),
+        )
         self.bus.publish(CallEnded(record=call.record()))
 
     # ---- after a (re)connection ------------------------------------------------------------------

@@ -66,7 +66,7 @@ class Stack:
         try:
             if demo:
                 await load_demo_data(controller.db)
-            contributed: dict[str, Any] = {}
+            contributed: dict[str, Any] = {"ami_events": controller.ami.handled_events}
             for plugin in controller.plugins:
                 contributed.update(await plugin.asterisk_context())
         finally:

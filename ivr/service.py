@@ -55,7 +55,7 @@ class IvrService:
         caller = agi.caller_number
         card, failed = await self.lookup(caller)
         priority = PRIORITY_BOOST if card and card.tier in self.menu.priority_tiers else 0
-        log.info("IVR start", caller=caller, customer=card.id if card else None, tier=card.tier if card else None)
+        log.debug("IVR start", caller=caller, customer=card.id if card else None, tier=card.tier if card else None)
         self.bus.publish(
             IvrStarted(
                 uniqueid=agi.uniqueid,

@@ -19,6 +19,7 @@ PROMPTS = {"no_agents": Path("/x/na"), "goodbye": Path("/x/bye")}
 def contributed(agents: list[SipAgent]) -> dict[str, Any]:
     """What the packages contribute at set-up: agents (acd), queues (acd), prompts and the routing contract (ivr)."""
     return {
+        "ami_events": ["AgentCalled", "Hangup"],
         "agents": agents,
         "queues": Queues.load().definitions(),
         "prompts": PROMPTS,
@@ -121,3 +122,20 @@ def test_rtp_follows_a_specific_bind_address_only(tmp_path: Path, bind: str, med
     assert (f"media_address = {bind}" in pjsip) is media  # an SDP must never offer 0.0.0.0
     assert ("bind_rtp_to_media_address = yes" in pjsip) is media
     assert f"bind = {bind}:" in pjsip
+
+
+def test_the_ami_session_gets_only_the_events_the_packages_handle(etc: Path) -> None:
+    manager = read(etc, "manager.conf")
+    filters = [line for line in manager.splitlines() if line.startswith("eventfilter")]
+    assert filters == [
+        "eventfilter(action(include),name(AgentCalled)) =",
+        "eventfilter(action(include),name(Hangup)) =",
+    ]
+    assert "read = call,agent,user\n" in manager and "write = agent,reporting\n" in manager
+
+
+def test_the_assembled_controller_handles_the_events_it_filters_for(controller_parts: object) -> None:
+    ami = controller_parts.core.ami  # type: ignore[attr-defined]
+    handled = set(ami.handled_events)
+    assert {"Newchannel", "Hangup", "AgentCalled", "AgentConnect", "QueueCallerJoin", "UserEvent"} <= handled
+    assert not handled & {"VarSet", "Newexten", "RTCPSent", "DTMFBegin"}
