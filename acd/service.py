@@ -4,7 +4,6 @@ made to match it over AMI on every change and on every (re)connection.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -14,7 +13,6 @@ from sqlalchemy import select
 from acd.models import Agent, AgentState, AgentStateLog
 from acd.schemas import AgentView
 from hotline.ami import AmiActionError, AmiClient, AmiUnavailable
-from hotline.auth import verify_password
 from hotline.bus import EventBus
 from hotline.db import Database
 from hotline.errors import Conflict, NotFound, TelephonyUnavailable
@@ -32,14 +30,6 @@ class AgentService:
 
     def subscribe(self) -> None:
         self.bus.subscribe("ami.connected", lambda *_: self.reconcile())
-
-    async def authenticate(self, extension: str, password: str) -> Agent | None:
-        async with self.db.session() as s:
-            agent = (await s.execute(select(Agent).where(Agent.extension == extension))).scalar_one_or_none()
-        # scrypt costs ~50 ms of CPU by design: not on the event loop
-        if agent is None or not await asyncio.to_thread(verify_password, password, agent.password_hash):
-            return None
-        return agent
 
     async def get(self, extension: str) -> Agent:
         async with self.db.session() as s:

@@ -12,7 +12,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.responses import FileResponse, JSONResponse, PlainTextResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from prometheus_client import CONTENT_TYPE_LATEST
@@ -20,6 +20,7 @@ from prometheus_client import CONTENT_TYPE_LATEST
 import acd.routes
 import cms.routes
 import cti.routes
+import hotline.auth.routes
 import recordings.routes
 from acd.service import AgentService
 from cms.history import InteractionHistory
@@ -28,6 +29,7 @@ from crm_bridge.service import CustomerDirectory
 from cti.hub import AgentHub
 from cti.registry import CallRegistry
 from hotline.ami import AmiClient
+from hotline.auth import Argon2Cost, Auth, LoginLimiter, mark_public, public
 from hotline.bus import EventBus
 from hotline.config import Settings
 from hotline.db import Database
@@ -49,7 +51,9 @@ def install_error_handler(app: FastAPI) -> None:
 
     @app.exception_handler(HotlineError)
     async def hotline_error(_: Request, exc: HotlineError) -> JSONResponse:
-        return JSONResponse({"error": exc.code, "message": exc.message}, status_code=exc.status_code)
+        return JSONResponse(
+            {"error": exc.code, "message": exc.message}, status_code=exc.status_code, headers=exc.headers
+        )
 
 
 class Controller:
@@ -62,6 +66,14 @@ class Controller:
             self.bus, settings.bind_host, settings.ami_port, settings.ami_username, settings.ami_password
         )
         self.agi = FastAgiServer(settings.bind_host, settings.agi_port)
+        self.auth = Auth.build(
+            self.db,
+            Argon2Cost(settings.argon2_time_cost, settings.argon2_memory_cost, settings.argon2_parallelism),
+            session_ttl=settings.session_ttl,
+            limiter=LoginLimiter(
+                settings.login_failures_per_user, settings.login_failures_per_address, settings.login_window
+            ),
+        )
         self.customers = CustomerDirectory(self.db)
         self.hub = AgentHub(self.bus)
         self.calls = CallRegistry(self.bus, self.customers, ami=self.ami, history=InteractionHistory(self.db).recent)
@@ -123,28 +135,46 @@ class Controller:
 
         install_error_handler(app)
 
-        @app.get("/healthz", tags=["ops"], summary="Each component's health; 503 unless all are up")
+        open_to_all = [Depends(public)]
+
+        @app.get(
+            "/healthz",
+            tags=["ops"],
+            summary="Each component's health; 503 unless all are up",
+            dependencies=open_to_all,
+        )
         async def healthz() -> JSONResponse:
             report = await controller.health()
             return JSONResponse(report, status_code=200 if report["ok"] else 503)
 
-        @app.get("/metrics", tags=["ops"], summary="Prometheus metrics", response_class=PlainTextResponse)
+        @app.get(
+            "/metrics",
+            tags=["ops"],
+            summary="Prometheus metrics",
+            response_class=PlainTextResponse,
+            dependencies=open_to_all,
+        )
         async def metrics() -> PlainTextResponse:
             return PlainTextResponse(controller.metrics.render(), media_type=CONTENT_TYPE_LATEST)
 
-        key = self.settings.token_key
-        app.include_router(acd.routes.build_router(self.agents, self.hub, key))
-        app.include_router(cti.routes.build_router(self.hub, key))
-        app.include_router(cms.routes.build_router(self.db, key))
-        app.include_router(recordings.routes.build_router(self.db, self.settings.recordings_dir, key))
+        access = self.auth.access
+        app.include_router(hotline.auth.routes.build_router(self.auth.accounts, access))
+        app.include_router(acd.routes.build_router(self.agents, self.hub, access))
+        app.include_router(cti.routes.build_router(self.hub, access))
+        app.include_router(cms.routes.build_router(self.db, access))
+        app.include_router(
+            recordings.routes.build_router(
+                self.db, self.settings.recordings_dir, access, self.settings.agents_hear_own_recordings
+            )
+        )
 
-        app.mount("/static", StaticFiles(directory=WEB / "static"), name="static")
+        app.mount("/static", mark_public(StaticFiles(directory=WEB / "static")), name="static")
 
-        @app.get("/", include_in_schema=False)
+        @app.get("/", include_in_schema=False, dependencies=open_to_all)
         async def index() -> RedirectResponse:
             return RedirectResponse("/agent")
 
-        @app.get("/agent", include_in_schema=False)
+        @app.get("/agent", include_in_schema=False, dependencies=open_to_all)
         async def agent_page() -> FileResponse:
             return FileResponse(WEB / "agent.html")
 

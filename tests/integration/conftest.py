@@ -35,6 +35,9 @@ def pg_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 TABLES = (
+    "recording_access",
+    "user_sessions",
+    "users",
     "queue_events",
     "interactions",
     "call_legs",

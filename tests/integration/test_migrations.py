@@ -15,6 +15,9 @@ EXPECTED = {
     "interactions",
     "recordings",
     "call_legs",
+    "users",
+    "user_sessions",
+    "recording_access",
 }
 
 
