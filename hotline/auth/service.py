@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import UTC, datetime
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -20,6 +21,10 @@ from hotline.logs import get_logger
 log = get_logger(__name__)
 
 WRONG = "wrong username or password"
+
+
+def _values(roles: Iterable[Role]) -> list[str]:
+    return sorted({Role(r).value for r in roles})
 
 
 class Accounts:
@@ -52,7 +57,7 @@ class Accounts:
             await self._set_hash(user.id, await self.passwords.ahash(password))
             log.info("password hash upgraded", username=username)
         token, principal = await self.sessions.issue(user, address)
-        log.info("signed in", username=username, roles=sorted(principal.roles), address=address)
+        log.info("signed in", username=username, roles=sorted(r.value for r in principal.roles), address=address)
         return token, principal
 
     async def logout(self, principal: Principal) -> None:
@@ -63,7 +68,7 @@ class Accounts:
         async with self.db.session() as s:
             user = await s.get(User, user_id)
             if user is not None:
-                user.password_hash = new_hash
+                user.password_hash, user.updated_at = new_hash, datetime.now(UTC)
                 await s.commit()
 
     # ---- management (admins) -----------------------------------------------------------------
@@ -86,11 +91,14 @@ class Accounts:
         supervised_queues: Iterable[str] = (),
         demo: bool = False,
     ) -> User:
+        now = datetime.now(UTC)
         user = User(
+            created_at=now,
+            updated_at=now,
             username=username,
             display_name=display_name,
             password_hash=await self.passwords.ahash(password),
-            roles=sorted(set(roles)),
+            roles=_values(roles),
             supervised_queues=sorted(set(supervised_queues)),
             disabled=False,
             demo=demo,
@@ -120,12 +128,13 @@ class Accounts:
             revoke = False
             if display_name is not None:
                 user.display_name = display_name
-            if roles is not None and sorted(set(roles)) != sorted(user.roles):
-                user.roles, revoke = sorted(set(roles)), True
+            if roles is not None and _values(roles) != sorted(user.roles):
+                user.roles, revoke = _values(roles), True
             if supervised_queues is not None and sorted(set(supervised_queues)) != sorted(user.supervised_queues):
                 user.supervised_queues, revoke = sorted(set(supervised_queues)), True
             if disabled is not None and disabled != user.disabled:
                 user.disabled, revoke = disabled, revoke or disabled
+            user.updated_at = datetime.now(UTC)
             await s.commit()
         if revoke:
             await self.sessions.revoke_user(user.id)
