@@ -101,7 +101,7 @@ def declarations(app: Any) -> list[tuple[str, str | frozenset[Role] | None]]:
     found: list[tuple[str, str | frozenset[Role] | None]] = []
     for context in iter_route_contexts(app.routes):
         route: BaseRoute = context.original_route
-        path = context.path or getattr(route, "path", repr(route))
+        path = str(context.path or getattr(route, "path", repr(route)))
         declared: str | frozenset[Role] | None = None
         if isinstance(route, APIRoute | APIWebSocketRoute):
             declared = _declared_by(getattr(context, "dependant", None) or route.dependant)
