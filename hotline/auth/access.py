@@ -67,15 +67,17 @@ class Access:
         return dependency
 
     def requires_ws(self, *roles: Role) -> Callable[..., Awaitable[Principal]]:
-        """The WebSocket form: the token is the ``token`` query parameter; refusals close the socket
-        with 4401 (no valid session) or 4403 (role missing)."""
+        """The WebSocket form: the token is the ``token`` query parameter. A refusal accepts the socket
+        and closes it at once with 4401 (no valid session: the desk signs out) or 4403 (role missing),
+        so the browser sees the reason (a refused handshake only shows as 1006)."""
         wanted = frozenset(roles) or frozenset(Role)
 
         async def dependency(websocket: WebSocket, token: str = Query(default="", max_length=256)) -> Principal:
             principal = await self.sessions.validate(token)
-            if principal is None:
-                raise WebSocketException(WS_UNAUTHORIZED, "invalid, expired or revoked session")
-            if not _allowed(principal, wanted):
+            if principal is None or not _allowed(principal, wanted):
+                await websocket.accept()
+                if principal is None:
+                    raise WebSocketException(WS_UNAUTHORIZED, "invalid, expired or revoked session")
                 raise WebSocketException(WS_FORBIDDEN, "role missing")
             return principal
 
