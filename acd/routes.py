@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends
 
-from acd.schemas import AgentView, PauseRequest
+from acd.provisioning import create_agent
+from acd.schemas import AgentCreate, AgentCreated, AgentView, PauseRequest
 from acd.service import AgentService
 from cti.hub import AgentHub
 from hotline.auth import Access, Principal, Role
@@ -14,6 +15,7 @@ def build_router(agents: AgentService, hub: AgentHub, access: Access) -> APIRout
     router = APIRouter(prefix="/api", tags=["agents"])
     agent = Depends(access.requires(Role.agent))
     supervisor = Depends(access.requires(Role.supervisor))
+    admin = Depends(access.requires(Role.admin))
 
     def view(a) -> AgentView:  # type: ignore[no-untyped-def]
         return agents.view(a, desk_connected=hub.connected(a.extension) > 0)
@@ -27,6 +29,16 @@ def build_router(agents: AgentService, hub: AgentHub, access: Access) -> APIRout
         if not me.sees(agent=None, queue=agents.queue):
             return []
         return [view(a) for a in await agents.all()]
+
+    @router.post(
+        "/agents",
+        response_model=AgentCreated,
+        status_code=201,
+        summary="Give a user with the agent role a phone: extension = username, generated SIP password",
+    )
+    async def add_agent(body: AgentCreate, _: Principal = admin) -> AgentCreated:
+        created, sip_password = await create_agent(agents.db, body.username)
+        return AgentCreated(agent=view(created), sip_password=sip_password)
 
     # an agent's username is their extension: "me" is the agent whose extension that is
     @router.get("/agents/me", response_model=AgentView)

@@ -16,3 +16,14 @@ class AgentView(BaseModel):
 
 class PauseRequest(BaseModel):
     reason: str = Field("break", min_length=1, max_length=64, pattern=r"^[\w .-]+$")
+
+
+class AgentCreate(BaseModel):
+    username: str = Field(
+        min_length=1, max_length=16, pattern=r"^\d+$", description="the user's username: the extension"
+    )
+
+
+class AgentCreated(BaseModel):
+    agent: AgentView
+    sip_password: str = Field(description="shown once; the phone registers with it after the next start")

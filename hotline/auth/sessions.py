@@ -80,12 +80,17 @@ class Sessions:
             last_seen_at=now,
             address=address,
         )
-        async with self.db.session() as s:
-            s.add(row)
-            await s.commit()
+        await self._store(row)
         principal = self._principal(user, row)
         self._cache[row.token_hash] = principal
         return token, principal
+
+    async def _store(self, row: UserSession) -> None:
+        async with self.db.session() as s:
+            s.add(row)
+            await s.commit()
+        if row.id is None:
+            raise RuntimeError("session row was not assigned an id")
 
     def _void(self, p: Principal) -> bool:
         cutoff = self._revoked_before.get(p.user_id)

@@ -57,6 +57,7 @@ MATRIX: dict[tuple[str, str], tuple[set[str], Any]] = {
     ("GET", "/api/users/{username}/sessions"): (ADMIN, None),
     ("DELETE", "/api/users/{username}/sessions"): (ADMIN, None),
     ("GET", "/api/agents"): (SUPERVISORS, None),
+    ("POST", "/api/agents"): (ADMIN, {"username": "7001"}),
     ("GET", "/api/agents/me"): (AGENTS, None),
     ("POST", "/api/agents/me/login"): (AGENTS, None),
     ("POST", "/api/agents/me/logout"): (AGENTS, None),
@@ -287,3 +288,23 @@ async def test_playback_is_audited_before_the_audio_and_refused_if_it_cannot_be(
             await conn.execute(text("ALTER TABLE recording_access DROP CONSTRAINT no_writes"))
     async with db.session() as s:
         assert len(list((await s.execute(select(RecordingAccess))).scalars())) == 2
+
+
+async def test_admin_gives_an_agent_user_a_phone_with_a_generated_sip_password(kit: Kit, db: Database) -> None:
+    from acd.models import Agent
+
+    admin = await kit.login("demo-admin")
+    body = {"username": "7001", "display_name": "New Agent", "password": "n" * 12, "roles": ["agent"]}
+    assert (await kit.client.post("/api/users", headers=admin, json=body)).status_code == 201
+    r = await kit.client.post("/api/agents", headers=admin, json={"username": "7001"})
+    assert r.status_code == 201 and r.json()["agent"]["extension"] == "7001"
+    sip = r.json()["sip_password"]
+    assert sip != "sip7001" and len(sip) >= 20
+    assert (await kit.client.post("/api/agents", headers=admin, json={"username": "7001"})).status_code == 409
+    r = await kit.client.post("/api/agents", headers=admin, json={"username": "1"})
+    assert r.status_code == 404
+    async with db.session() as s:
+        agent = (await s.execute(select(Agent).where(Agent.extension == "7001"))).scalar_one()
+    assert agent.sip_password == sip
+    r = await kit.client.get("/api/agents/me", headers=await kit.login("7001", "n" * 12))
+    assert r.status_code == 200 and r.json()["name"] == "New Agent"
