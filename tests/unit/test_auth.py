@@ -227,3 +227,18 @@ def test_a_route_without_declaration_is_found(tmp_path: Path) -> None:
         return None
 
     assert undeclared_routes(app) == ["/api/forgotten", "/ws/forgotten"]
+
+
+async def test_prune_forgets_expired_sessions_and_their_revocations() -> None:
+    now = [datetime(2026, 11, 24, tzinfo=UTC)]
+    sessions = Sessions(FakeDb(), ttl=60, now=lambda: now[0])  # type: ignore[arg-type]
+    _, old = await sessions.issue(_user(), None)
+    await sessions.revoke(old)
+    await sessions.revoke_user(1)
+    now[0] += timedelta(seconds=30)
+    live_token, _ = await sessions.issue(_user(2, "1002"), None)
+    assert sessions.prune() == 2
+    now[0] += timedelta(seconds=45)
+    assert sessions.prune() == 1  # the first one expired; its revocation is forgotten with it
+    assert sessions._revoked == set() and sessions._revoked_before == {}
+    assert await sessions.validate(live_token) is not None
