@@ -6,6 +6,7 @@ from datetime import datetime
 from sqlalchemy import DateTime, Enum, ForeignKey, String, func
 from sqlalchemy.orm import Mapped, mapped_column
 
+from hotline.auth.models import User
 from hotline.db import Base
 
 
@@ -16,12 +17,15 @@ class AgentState(enum.StrEnum):
 
 
 class Agent(Base):
+    """A person's telephone side. Their desk log-in is the core's user ``user_id``, whose username is
+    the extension (so pops, interactions and recordings, keyed by extension, belong to that user)."""
+
     __tablename__ = "agents"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     extension: Mapped[str] = mapped_column(String(16), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey(User.id), unique=True)
     name: Mapped[str] = mapped_column(String(120))
-    password_hash: Mapped[str] = mapped_column(String(200))  # desk login
     sip_password: Mapped[str] = mapped_column(String(64))  # phone registration (rendered into pjsip.conf)
     state: Mapped[AgentState] = mapped_column(Enum(AgentState, name="agent_state"), default=AgentState.logged_out)
     pause_reason: Mapped[str | None] = mapped_column(String(64))

@@ -16,6 +16,7 @@ from acd.models import Agent
 from acd.queues import Queues
 from acd.service import AgentService
 from cti.interface import DESK_PRESENCE
+from hotline.auth.models import User
 from hotline.plugins import Core, MissingService, Plugin
 from hotline.render import SipAgent
 
@@ -33,7 +34,7 @@ class AcdPlugin(Plugin):
         core.bus.subscribe(AgentStateChanged, lambda e: changes.labels(e.state).inc())
 
     def routers(self) -> Iterable[APIRouter]:
-        return [acd.routes.build_router(self.agents, self.core.settings.token_key, self._desks_open)]
+        return [acd.routes.build_router(self.agents, self.core.auth.access, self._desks_open)]
 
     def _desks_open(self, extension: str) -> int:
         try:
@@ -42,9 +43,14 @@ class AcdPlugin(Plugin):
             return 0
 
     async def asterisk_context(self) -> dict[str, Any]:
-        async with self.core.db.session() as session:
-            agents = (await session.execute(select(Agent).order_by(Agent.extension))).scalars()
-            sip = [SipAgent(a.extension, a.name, a.sip_password) for a in agents]
+        async with self.core.db.session() as session:  # disabled users get no phone
+            rows = await session.execute(
+                select(Agent)
+                .join(User, User.id == Agent.user_id)
+                .where(User.disabled.is_(False))
+                .order_by(Agent.extension)
+            )
+            sip = [SipAgent(a.extension, a.name, a.sip_password) for a in rows.scalars()]
         return {"agents": sip, "queues": self.queues.definitions()}
 
 

@@ -1,4 +1,4 @@
-"""Agents' REST API: desk log-in, queue log-in/out and pause."""
+"""Agents' REST API: each agent's own queue log-in/out and pause; the agents list for supervisors."""
 
 from __future__ import annotations
 
@@ -7,49 +7,60 @@ from collections.abc import Callable
 from fastapi import APIRouter, Depends
 
 from acd.models import Agent
-from acd.schemas import AgentView, PauseRequest, SessionRequest, SessionResponse
+from acd.provisioning import create_agent
+from acd.schemas import AgentCreate, AgentCreated, AgentView, PauseRequest
 from acd.service import AgentService
-from hotline.auth import issue_token
-from hotline.deps import bearer_agent
-from hotline.errors import Unauthorized
+from hotline.auth import Access, Principal, Role
 
 
-def build_router(agents: AgentService, token_key: bytes, desks_open: Callable[[str], int] = lambda _: 0) -> APIRouter:
+def build_router(agents: AgentService, access: Access, desks_open: Callable[[str], int] = lambda _: 0) -> APIRouter:
     router = APIRouter(prefix="/api", tags=["agents"])
-    me = Depends(bearer_agent(token_key))
+    agent = Depends(access.requires(Role.agent))
+    supervisor = Depends(access.requires(Role.supervisor))
+    admin = Depends(access.requires(Role.admin))
 
-    def view(agent: Agent) -> AgentView:
-        return agents.view(agent, desk_connected=desks_open(agent.extension) > 0)
+    def view(a: Agent) -> AgentView:
+        return agents.view(a, desk_connected=desks_open(a.extension) > 0)
 
-    @router.post("/session", response_model=SessionResponse, summary="Desk log-in: returns a bearer token")
-    async def create_session(body: SessionRequest) -> SessionResponse:
-        agent = await agents.authenticate(body.extension, body.password)
-        if agent is None:
-            raise Unauthorized("wrong extension or password")
-        return SessionResponse(token=issue_token(token_key, agent.extension), agent=view(agent))
-
-    @router.get("/agents", response_model=list[AgentView], summary="All agents and their states")
-    async def list_agents(_: str = me) -> list[AgentView]:
+    @router.get(
+        "/agents",
+        response_model=list[AgentView],
+        summary="The agents of the queues the caller supervises (admins: all)",
+    )
+    async def list_agents(me: Principal = supervisor) -> list[AgentView]:
+        if not me.sees(agent=None, queue=agents.queue):
+            return []
         return [view(a) for a in await agents.all()]
 
+    @router.post(
+        "/agents",
+        response_model=AgentCreated,
+        status_code=201,
+        summary="Give a user with the agent role a phone: extension = username, generated SIP password",
+    )
+    async def add_agent(body: AgentCreate, _: Principal = admin) -> AgentCreated:
+        created, sip_password = await create_agent(agents.db, body.username)
+        return AgentCreated(agent=view(created), sip_password=sip_password)
+
+    # an agent's username is their extension: "me" is the agent whose extension that is
     @router.get("/agents/me", response_model=AgentView)
-    async def get_me(extension: str = me) -> AgentView:
-        return view(await agents.get(extension))
+    async def get_me(me: Principal = agent) -> AgentView:
+        return view(await agents.get(me.username))
 
     @router.post("/agents/me/login", response_model=AgentView, summary="Join the queue, available")
-    async def queue_login(extension: str = me) -> AgentView:
-        return view(await agents.login(extension))
+    async def queue_login(me: Principal = agent) -> AgentView:
+        return view(await agents.login(me.username))
 
     @router.post("/agents/me/logout", response_model=AgentView, summary="Leave the queue")
-    async def queue_logout(extension: str = me) -> AgentView:
-        return view(await agents.logout(extension))
+    async def queue_logout(me: Principal = agent) -> AgentView:
+        return view(await agents.logout(me.username))
 
     @router.post("/agents/me/pause", response_model=AgentView, summary="Stop receiving calls, with a reason")
-    async def pause(body: PauseRequest, extension: str = me) -> AgentView:
-        return view(await agents.pause(extension, body.reason))
+    async def pause(body: PauseRequest, me: Principal = agent) -> AgentView:
+        return view(await agents.pause(me.username, body.reason))
 
     @router.post("/agents/me/unpause", response_model=AgentView, summary="Receive calls again")
-    async def unpause(extension: str = me) -> AgentView:
-        return view(await agents.unpause(extension))
+    async def unpause(me: Principal = agent) -> AgentView:
+        return view(await agents.unpause(me.username))
 
     return router

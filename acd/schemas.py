@@ -5,11 +5,6 @@ from datetime import datetime
 from pydantic import BaseModel, Field
 
 
-class SessionRequest(BaseModel):
-    extension: str = Field(min_length=1, max_length=16, pattern=r"^\d+$")
-    password: str = Field(min_length=1, max_length=200)
-
-
 class AgentView(BaseModel):
     extension: str
     name: str
@@ -19,10 +14,16 @@ class AgentView(BaseModel):
     desk_connected: bool = False
 
 
-class SessionResponse(BaseModel):
-    token: str
-    agent: AgentView
-
-
 class PauseRequest(BaseModel):
     reason: str = Field("break", min_length=1, max_length=64, pattern=r"^[\w .-]+$")
+
+
+class AgentCreate(BaseModel):
+    username: str = Field(
+        min_length=1, max_length=16, pattern=r"^\d+$", description="the user's username: the extension"
+    )
+
+
+class AgentCreated(BaseModel):
+    agent: AgentView
+    sip_password: str = Field(description="shown once; the phone registers with it after the next start")

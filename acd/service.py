@@ -23,7 +23,6 @@ from acd.events import AgentStateChanged
 from acd.models import Agent, AgentState
 from acd.schemas import AgentView
 from hotline.ami import AmiActionError, AmiClient, AmiUnavailable
-from hotline.auth import verify_password
 from hotline.bus import EventBus
 from hotline.db import Database
 from hotline.errors import Conflict, DatabaseUnavailable, NotFound, TelephonyUnavailable
@@ -83,14 +82,6 @@ class AgentService:
     def lock(self, extension: str) -> asyncio.Lock:
         """Held while the agent's queue membership changes."""
         return self._locks[extension]
-
-    async def authenticate(self, extension: str, password: str) -> Agent | None:
-        async with self.db.session() as s:
-            agent = (await s.execute(select(Agent).where(Agent.extension == extension))).scalar_one_or_none()
-        # scrypt costs ~50 ms of CPU by design: not on the event loop
-        if agent is None or not await asyncio.to_thread(verify_password, password, agent.password_hash):
-            return None
-        return agent
 
     async def get(self, extension: str) -> Agent:
         """The agent, from the database when it answers, else from the last copy read (with the states set since)."""

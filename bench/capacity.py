@@ -27,7 +27,7 @@ from pathlib import Path
 import asyncpg
 import httpx
 
-from hotline.demo import demo_agent_password, demo_sip_password
+from acd.demo import demo_agent_password, demo_sip_password
 from tests.e2e.harness import HotlineStack, Phones, free_port
 
 AGENTS = [str(1001 + i) for i in range(10)]
@@ -85,7 +85,7 @@ def successful_calls(output: str) -> tuple[int, int]:
 async def login_agents(stack: HotlineStack) -> None:
     async with httpx.AsyncClient(base_url=stack.url, timeout=10) as http:
         for ext in AGENTS:
-            r = await http.post("/api/session", json={"extension": ext, "password": demo_agent_password(ext)})
+            r = await http.post("/api/session", json={"username": ext, "password": demo_agent_password(ext)})
             token = r.json()["token"]
             r = await http.post("/api/agents/me/login", headers={"Authorization": f"Bearer {token}"})
             r.raise_for_status()

@@ -31,11 +31,27 @@ from cti.events import AgentOffered
 from cti.hub import AgentHub
 from cti.registry import CallRegistry
 from hotline.ami import AmiClient
-from hotline.auth import issue_token
+from hotline.auth import Access, Sessions
+from hotline.auth.models import User, UserSession
 from hotline.bus import EventBus
+from hotline.db import Database
 from hotline.logs import setup_logging
 
-KEY = b"bench"
+
+class MemorySessions(Sessions):
+    """Sessions kept in memory only: the benchmark has no database (last-seen writes fail quietly)."""
+
+    async def _store(self, row: UserSession) -> None:
+        row.id = int(row.user_id)
+
+
+async def desk_tokens(sessions: Sessions, agents: int) -> dict[str, str]:
+    tokens = {}
+    for i in range(agents):
+        ext = str(1001 + i)
+        user = User(id=i + 1, username=ext, display_name=ext, roles=["agent"], supervised_queues=[])
+        tokens[ext] = (await sessions.issue(user, "127.0.0.1"))[0]
+    return tokens
 
 
 def free_port() -> int:
@@ -83,11 +99,11 @@ def fake_ami(port: int, events: int, rate: float, agents: int, ready: mp.Event, 
 
 
 # ---- the desks (child process) -------------------------------------------------------------------
-def desks(http_port: int, agents: int, events: int, connected: mp.Event, out: mp.Queue) -> None:
+def desks(http_port: int, tokens: dict[str, str], agents: int, events: int, connected: mp.Event, out: mp.Queue) -> None:
     import websockets
 
     async def desk(agent: str, latencies: list[float], done: asyncio.Event) -> None:
-        url = f"ws://127.0.0.1:{http_port}/ws/agent?token={issue_token(KEY, agent)}"
+        url = f"ws://127.0.0.1:{http_port}/ws/agent?token={tokens[agent]}"
         async with websockets.connect(url, max_queue=None) as ws:
             await ws.recv()  # hello
             counter["connected"] += 1
@@ -140,8 +156,10 @@ async def controller(args: argparse.Namespace) -> None:
     registry.register_ami(ami.on)
     # the AgentCalled-only stream never hangs up: keep the registry from growing without bound
     bus.subscribe(AgentOffered, lambda e: registry.calls.pop(e.pop.call_id, None))
+    sessions = MemorySessions(Database("postgresql+asyncpg://bench@127.0.0.1:1/none"))
+    tokens = await desk_tokens(sessions, args.agents)
     app = FastAPI()
-    app.include_router(cti.routes.build_router(hub, KEY))
+    app.include_router(cti.routes.build_router(hub, Access(sessions)))
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=http_port, log_level="warning"))
     serve_task = asyncio.create_task(server.serve())
     while not server.started:  # noqa: ASYNC110 - uvicorn offers no event for this
@@ -149,7 +167,7 @@ async def controller(args: argparse.Namespace) -> None:
     await ami.start()
     assert await ami.wait_connected(10), "AMI login failed"
 
-    desk_proc = ctx.Process(target=desks, args=(http_port, args.agents, args.events, connected, results))
+    desk_proc = ctx.Process(target=desks, args=(http_port, tokens, args.agents, args.events, connected, results))
     desk_proc.start()
     await asyncio.get_running_loop().run_in_executor(None, connected.wait, 30)
     cpu0 = time.process_time()

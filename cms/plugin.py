@@ -32,7 +32,7 @@ class CmsPlugin(Plugin):
         )
 
     def routers(self) -> Iterable[APIRouter]:
-        return [cms.routes.build_router(self.core.db, self.core.settings.token_key)]
+        return [cms.routes.build_router(self.core.db, self.core.auth.access)]
 
     async def start(self) -> None:
         self.queue_log.start()

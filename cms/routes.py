@@ -5,12 +5,15 @@ from __future__ import annotations
 from datetime import datetime
 
 from fastapi import APIRouter, Depends, Query
+from fastapi import Path as PathParam
 from pydantic import BaseModel
 from sqlalchemy import select
 
 from cms.models import Interaction, QueueLogLine
+from hotline.auth import Access, Principal, Role
 from hotline.db import Database
-from hotline.deps import bearer_agent
+from hotline.deps import visible_to
+from hotline.errors import Forbidden, NotFound
 
 
 class InteractionView(BaseModel):
@@ -51,22 +54,52 @@ class QueueLogView(BaseModel):
     data5: str | None
 
 
-def build_router(db: Database, token_key: bytes) -> APIRouter:
-    router = APIRouter(prefix="/api", tags=["cms"], dependencies=[Depends(bearer_agent(token_key))])
+def build_router(db: Database, access: Access) -> APIRouter:
+    router = APIRouter(prefix="/api", tags=["cms"])
+    reader = Depends(access.requires(Role.agent, Role.supervisor))
+    supervisor = Depends(access.requires(Role.supervisor))
 
-    @router.get("/interactions", response_model=list[InteractionView], summary="Most recent calls first")
-    async def interactions(limit: int = Query(50, ge=1, le=500)) -> list[InteractionView]:
+    @router.get(
+        "/interactions",
+        response_model=list[InteractionView],
+        summary="Most recent calls first: an agent's own, a supervisor's queues', all for admins",
+    )
+    async def interactions(limit: int = Query(50, ge=1, le=500), me: Principal = reader) -> list[InteractionView]:
+        stmt = select(Interaction).order_by(Interaction.id.desc()).limit(limit)
+        scope = visible_to(me, Interaction.agent, Interaction.queue)
+        if scope is not None:
+            stmt = stmt.where(scope)
         async with db.session() as s:
-            rows = (await s.execute(select(Interaction).order_by(Interaction.id.desc()).limit(limit))).scalars()
-            return [InteractionView.model_validate(r) for r in rows]
+            return [InteractionView.model_validate(r) for r in (await s.execute(stmt)).scalars()]
 
-    @router.get("/queue-log", response_model=list[QueueLogView], summary="Asterisk's queue log, oldest first")
+    @router.get("/interactions/{call_id}", response_model=InteractionView, summary="One call, if it is yours to see")
+    async def interaction(
+        call_id: str = PathParam(max_length=64, pattern=r"^[\w.-]+$"), me: Principal = reader
+    ) -> InteractionView:
+        async with db.session() as s:
+            row = (await s.execute(select(Interaction).where(Interaction.call_id == call_id))).scalar_one_or_none()
+        if row is None:
+            raise NotFound(f"no interaction {call_id}")
+        if not me.sees(agent=row.agent, queue=row.queue):
+            raise Forbidden(f"interaction {call_id} is not yours to see")
+        return InteractionView.model_validate(row)
+
+    @router.get(
+        "/queue-log",
+        response_model=list[QueueLogView],
+        summary="Asterisk's queue log of the supervised queues, oldest first",
+    )
     async def queue_log(
-        callid: str | None = Query(None, max_length=64), limit: int = Query(200, ge=1, le=2000)
+        callid: str | None = Query(None, max_length=64),
+        limit: int = Query(200, ge=1, le=2000),
+        me: Principal = supervisor,
     ) -> list[QueueLogView]:
         stmt = select(QueueLogLine).order_by(QueueLogLine.id.desc()).limit(limit)
         if callid:
             stmt = stmt.where(QueueLogLine.callid == callid)
+        scope = visible_to(me, None, QueueLogLine.queue)
+        if scope is not None:
+            stmt = stmt.where(scope)
         async with db.session() as s:
             rows = list((await s.execute(stmt)).scalars())
         return [QueueLogView.model_validate(r) for r in reversed(rows)]

@@ -46,7 +46,7 @@ class CtiPlugin(Plugin):
         )
 
     def routers(self) -> Iterable[APIRouter]:
-        return [cti.routes.build_router(self.hub, self.core.settings.token_key)]
+        return [cti.routes.build_router(self.hub, self.core.auth.access)]
 
     def health(self) -> dict[str, Any]:
         return {"live_calls": len(self.calls.calls), "desk_connections": sum(map(len, self.hub.outboxes.values()))}

@@ -1,27 +1,25 @@
-"""The agent desk's WebSocket: ``/ws/agent?token=…`` (token from ``POST /api/session``)."""
+"""The agent desk's WebSocket: ``/ws/agent?token=…`` (token from ``POST /api/session``), bound to the
+signed-in agent's own extension (their username). A revoked session's socket is closed at its next ping."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 
-from fastapi import APIRouter, WebSocket, WebSocketDisconnect
+from fastapi import APIRouter, Depends, WebSocket, WebSocketDisconnect
 from fastapi.encoders import jsonable_encoder
 
 from cti.hub import AgentHub
-from hotline.auth import read_token
+from hotline.auth import Access, Principal, Role
+from hotline.auth.access import WS_UNAUTHORIZED
 
 
-def build_router(hub: AgentHub, token_key: bytes) -> APIRouter:
+def build_router(hub: AgentHub, access: Access) -> APIRouter:
     router = APIRouter()
 
     @router.websocket("/ws/agent")
-    async def agent_socket(ws: WebSocket, token: str = "") -> None:
-        claims = read_token(token_key, token)
-        if claims is None:
-            await ws.close(code=4401, reason="invalid or expired token")
-            return
-        agent = claims["sub"]
+    async def agent_socket(ws: WebSocket, me: Principal = Depends(access.requires_ws(Role.agent))) -> None:
+        agent = me.username
         await ws.accept()
         outbox = hub.connect(agent, hello={"type": "hello", "agent": agent})
 
@@ -34,6 +32,9 @@ def build_router(hub: AgentHub, token_key: bytes) -> APIRouter:
         try:
             while True:  # the desk sends pings; anything else is ignored
                 text = await ws.receive_text()
+                if not access.sessions.alive(me):
+                    await ws.close(code=WS_UNAUTHORIZED, reason="session revoked or expired")
+                    break
                 if text == "ping":
                     outbox.put_nowait({"type": "pong"})  # through the outbox: one writer per socket
         except WebSocketDisconnect:

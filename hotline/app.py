@@ -11,11 +11,13 @@ from __future__ import annotations
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.responses import JSONResponse, PlainTextResponse
 from prometheus_client import CONTENT_TYPE_LATEST
 
+import hotline.auth.routes
 from hotline.ami import AmiClient
+from hotline.auth import Argon2Cost, Auth, LoginLimiter, public
 from hotline.bus import EventBus
 from hotline.config import Settings
 from hotline.db import Database
@@ -34,7 +36,20 @@ def install_error_handler(app: FastAPI) -> None:
 
     @app.exception_handler(HotlineError)
     async def hotline_error(_: Request, exc: HotlineError) -> JSONResponse:
-        return JSONResponse({"error": exc.code, "message": exc.message}, status_code=exc.status_code)
+        return JSONResponse(
+            {"error": exc.code, "message": exc.message}, status_code=exc.status_code, headers=exc.headers
+        )
+
+
+def build_auth(settings: Settings, db: Database) -> Auth:
+    return Auth.build(
+        db,
+        Argon2Cost(settings.argon2_time_cost, settings.argon2_memory_cost, settings.argon2_parallelism),
+        session_ttl=settings.session_ttl,
+        limiter=LoginLimiter(
+            settings.login_failures_per_user, settings.login_failures_per_address, settings.login_window
+        ),
+    )
 
 
 def build_core(settings: Settings) -> Core:
@@ -47,6 +62,7 @@ def build_core(settings: Settings) -> Core:
         ami=ami,
         agi=FastAgiServer(settings.bind_host, settings.agi_port),
         outbox=Outbox(settings.outbox_path, db),
+        auth=build_auth(settings, db),
     )
     core_metrics(core.metrics, core.ami, core.agi, core.outbox)
     return core
@@ -58,6 +74,7 @@ class Controller:
         self.core = build_core(settings)
         self.plugins: list[Plugin] = load_plugins(self.core, packages)
         self.bus, self.db, self.ami, self.agi = self.core.bus, self.core.db, self.core.ami, self.core.agi
+        self.auth = self.core.auth
 
     def plugin(self, name: str) -> Plugin:
         return next(p for p in self.plugins if p.name == name)
@@ -115,16 +132,29 @@ class Controller:
             description="Call-center controller: agents, screen-pops, interactions, recordings.",
         )
         install_error_handler(app)
+        open_to_all = [Depends(public)]  # the ops routes listen on loopback only, like everything else
 
-        @app.get("/healthz", tags=["ops"], summary="Each component's health; 503 unless all are up")
+        @app.get(
+            "/healthz",
+            tags=["ops"],
+            summary="Each component's health; 503 unless all are up",
+            dependencies=open_to_all,
+        )
         async def healthz() -> JSONResponse:
             report = await controller.health()
             return JSONResponse(report, status_code=200 if report["ok"] else 503)
 
-        @app.get("/metrics", tags=["ops"], summary="Prometheus metrics", response_class=PlainTextResponse)
+        @app.get(
+            "/metrics",
+            tags=["ops"],
+            summary="Prometheus metrics",
+            response_class=PlainTextResponse,
+            dependencies=open_to_all,
+        )
         async def metrics() -> PlainTextResponse:
             return PlainTextResponse(render(controller.core.metrics), media_type=CONTENT_TYPE_LATEST)
 
+        app.include_router(hotline.auth.routes.build_router(self.core.auth.accounts, self.core.auth.access))
         for plugin in self.plugins:
             plugin.install(app)
         return app

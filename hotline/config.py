@@ -13,9 +13,9 @@ import os
 import secrets
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
-from pydantic import AliasChoices, Field, field_validator, model_validator
+from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -63,6 +63,19 @@ class Settings(BaseSettings):
     token_secret: str | None = None
     lookup_timeout: float = 1.5  # the IVR never waits longer than this for the CRM
 
+    # demo: known demo users and customers, said loudly on screen; production: none of it, and an admin
+    mode: Literal["demo", "production"] = "demo"
+    admin_username: str = "admin"
+    admin_password: SecretStr | None = None  # HOTLINE_ADMIN_PASSWORD: creates/sets the admin in production
+    argon2_time_cost: int = Field(3, ge=1, le=20)
+    argon2_memory_cost: int = Field(65536, ge=8192, le=4 * 1024 * 1024)  # KiB
+    argon2_parallelism: int = Field(1, ge=1, le=16)
+    session_ttl: int = Field(12 * 3600, ge=60, le=30 * 24 * 3600)  # seconds
+    login_failures_per_user: int = Field(5, ge=1)
+    login_failures_per_address: int = Field(20, ge=1)
+    login_window: int = Field(300, ge=1)  # seconds
+    agents_hear_own_recordings: bool = True
+
     log_level: str = "INFO"
     log_json: bool = False
 
@@ -78,6 +91,13 @@ class Settings(BaseSettings):
     def _number(cls, v: str) -> str:
         if not v.isdigit():
             raise ValueError("hotline_number must be digits")
+        return v
+
+    @field_validator("admin_password")
+    @classmethod
+    def _admin_password(cls, v: SecretStr | None) -> SecretStr | None:
+        if v is not None and len(v.get_secret_value()) < 12:
+            raise ValueError("the admin password must have at least 12 characters")
         return v
 
     @model_validator(mode="after")

@@ -54,7 +54,8 @@ class Database:
 
 
 def import_all_models() -> None:
-    """Import every domain package's models so Base.metadata knows all tables (Alembic, tests)."""
+    """Register every table on Base.metadata (Alembic, tests): the core's own, then each listed package's."""
+    import hotline.auth.models  # noqa: F401
     from hotline.plugins import import_models
 
     import_models()

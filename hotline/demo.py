@@ -1,84 +1,78 @@
-"""Demo data: ten agents and a handful of customers (idempotent: safe to load on every start)."""
+"""Demo mode's data (never loaded in production): every package's demo data, plus a demo supervisor and a
+demo admin with known passwords. Every demo user is demo-flagged, so a production start disables them.
+
+Each package keeps its own demo data in ``<package>/demo.py`` (a ``load(session, passwords)`` coroutine);
+this module only runs them, in the order of ``hotline.plugins.PACKAGES``, in one transaction.
+"""
 
 from __future__ import annotations
 
-from sqlalchemy import select
+import importlib
 
-from acd.models import Agent
-from crm_bridge.models import Customer, Ticket, TicketStatus, Tier
-from crm_bridge.phones import normalise
-from hotline.auth import hash_password
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from hotline.auth import Passwords, Role
+from hotline.auth.models import User
 from hotline.db import Database
+from hotline.plugins import PACKAGES
 
-AGENT_NAMES = [
-    "Wang Fang",
-    "Li Wei",
-    "Zhang Min",
-    "Liu Yang",
-    "Chen Jing",
-    "Yang Lei",
-    "Zhao Qiang",
-    "Huang Li",
-    "Zhou Jie",
-    "Wu Xia",
-]
+DEMO_QUEUE = "support"
+# username → (display name, password, roles, supervised queues)
+STAFF: dict[str, tuple[str, str, list[Role], list[str]]] = {
+    "demo-supervisor": ("Demo Supervisor", "demo-supervisor", [Role.supervisor], [DEMO_QUEUE]),
+    "demo-admin": ("Demo Admin", "demo-admin", [Role.admin], []),
+}
 
-# (phone, name, tier, company, city, open tickets [(kind, subject, waybill)])
-CUSTOMERS: list[tuple[str, str, Tier, str | None, str, list[tuple[str, str, str | None]]]] = [
-    (
-        "13800138000",
-        "Zhang Wei",
-        Tier.vip,
-        "Huaxin Trading Co.",
-        "Beijing",
-        [
-            ("delivery_urging", "Parcel stuck at Beijing hub for 3 days", "SF1234567890"),
-            ("claim", "Damaged ceramic vase, claim filed", "SF1234500001"),
-        ],
-    ),
-    (
-        "13900139000",
-        "Li Na",
-        Tier.regular,
-        None,
-        "Shanghai",
-        [("inquiry", "Customs duty for a parcel from Japan", None)],
-    ),
-    ("13700137000", "Chen Gang", Tier.key_account, "Eastern Electronics Ltd.", "Shenzhen", []),
-    ("13600136000", "Wang Xiu", Tier.walk_in, None, "Guangzhou", []),
-]
+_hashes: dict[tuple[str, object], str] = {}
 
 
-def demo_agent_password(extension: str) -> str:
-    return f"agent{extension}"
+async def _hash(passwords: Passwords, password: str) -> str:
+    """Demo passwords are hashed once per process and cost (loading the demo again is then instant)."""
+    key = (password, passwords.cost)
+    if key not in _hashes:
+        _hashes[key] = await passwords.ahash(password)
+    return _hashes[key]
 
 
-def demo_sip_password(extension: str) -> str:
-    return f"sip{extension}"
+async def demo_user(
+    session: AsyncSession,
+    passwords: Passwords,
+    username: str,
+    display: str,
+    password: str,
+    roles: list[Role],
+    queues: list[str],
+) -> User:
+    """The demo user ``username``, created (demo-flagged) if missing."""
+    user = (await session.execute(select(User).where(User.username == username))).scalar_one_or_none()
+    if user is None:
+        user = User(
+            username=username,
+            display_name=display,
+            password_hash=await _hash(passwords, password),
+            roles=[r.value for r in roles],
+            supervised_queues=queues,
+            disabled=False,
+            demo=True,
+        )
+        session.add(user)
+    return user
 
 
-async def load_demo_data(db: Database) -> None:
+async def load_demo_data(db: Database, passwords: Passwords | None = None) -> None:
+    passwords = passwords or Passwords()
     async with db.session() as s:
-        known = set((await s.execute(select(Agent.extension))).scalars())
-        for i, name in enumerate(AGENT_NAMES):
-            ext = str(1001 + i)
-            if ext not in known:
-                s.add(
-                    Agent(
-                        extension=ext,
-                        name=name,
-                        password_hash=hash_password(demo_agent_password(ext)),
-                        sip_password=demo_sip_password(ext),
-                    )
-                )
-        phones = set((await s.execute(select(Customer.phone))).scalars())
-        for raw, name, tier, company, city, tickets in CUSTOMERS:
-            phone = normalise(raw) or raw
-            if phone in phones:
+        for username, (display, password, roles, queues) in STAFF.items():
+            await demo_user(s, passwords, username, display, password, roles, queues)
+        for package in PACKAGES:
+            try:
+                module = importlib.import_module(f"{package}.demo")
+            except ModuleNotFoundError as e:
+                if e.name != f"{package}.demo":
+                    raise
                 continue
-            customer = Customer(phone=phone, name=name, tier=tier, company=company, city=city)
-            customer.tickets = [
-                Ticket(kind=k, subject=subj, waybill=wb, status=TicketStatus.open) for k, subj, wb in tickets
-            ]
-            s.add(customer)
+            await module.load(s, passwords)
+        # demo mode: demo users disabled by an earlier production start work again
+        await s.execute(update(User).where(User.demo.is_(True)).values(disabled=False))
         await s.commit()

@@ -1,24 +1,24 @@
-"""FastAPI dependencies shared by every domain's routes: who is calling."""
+"""Helpers shared by every domain's routes: what the caller may see, as a SQL condition."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from typing import Any
 
-from fastapi import Header
+from sqlalchemy import ColumnElement, false, or_
 
-from hotline.auth import read_token
-from hotline.errors import Unauthorized
+from hotline.auth import Principal, Role
 
 
-def bearer_agent(token_key: bytes) -> Callable[[str | None], str]:
-    """A dependency returning the extension of the agent whose token is in ``Authorization``."""
-
-    def dependency(authorization: str | None = Header(default=None)) -> str:
-        if not authorization or not authorization.lower().startswith("bearer "):
-            raise Unauthorized("log in first: Authorization: Bearer <token> from POST /api/session")
-        claims = read_token(token_key, authorization[7:].strip())
-        if claims is None:
-            raise Unauthorized("invalid or expired token: log in again")
-        return claims["sub"]
-
-    return dependency
+def visible_to(
+    principal: Principal, agent_column: Any | None, queue_column: Any | None, agents_see_own: bool = True
+) -> ColumnElement[bool] | None:
+    """The rows ``principal`` may read, or None for all (admins): an agent's own rows (the agent
+    column holds their extension, which is their username), a supervisor's queues' rows."""
+    if principal.is_admin:
+        return None
+    conditions: list[ColumnElement[bool]] = []
+    if agents_see_own and agent_column is not None and principal.has(Role.agent):
+        conditions.append(agent_column == principal.username)
+    if queue_column is not None and principal.has(Role.supervisor) and principal.supervised_queues:
+        conditions.append(queue_column.in_(sorted(principal.supervised_queues)))
+    return or_(*conditions) if conditions else false()

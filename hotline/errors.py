@@ -7,9 +7,10 @@ class HotlineError(Exception):
     status_code = 400
     code = "bad_request"
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str, headers: dict[str, str] | None = None) -> None:
         super().__init__(message)
         self.message = message
+        self.headers = headers
 
 
 class NotFound(HotlineError):
@@ -35,3 +36,22 @@ class TelephonyUnavailable(HotlineError):
 class DatabaseUnavailable(HotlineError):
     status_code = 503
     code = "database_unavailable"
+
+
+class Forbidden(HotlineError):
+    status_code = 403
+    code = "forbidden"
+
+
+class TooManyRequests(HotlineError):
+    status_code = 429
+    code = "too_many_requests"
+
+    def __init__(self, message: str, retry_after: float) -> None:
+        super().__init__(message, headers={"Retry-After": str(max(1, round(retry_after + 0.5)))})
+        self.retry_after = retry_after
+
+
+class ServiceUnavailable(HotlineError):
+    status_code = 503
+    code = "unavailable"

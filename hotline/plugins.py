@@ -18,6 +18,7 @@ from fastapi import APIRouter, FastAPI
 from prometheus_client import CollectorRegistry
 
 from hotline.ami import AmiClient
+from hotline.auth import Auth
 from hotline.bus import EventBus
 from hotline.config import Settings
 from hotline.db import Database
@@ -73,6 +74,7 @@ class Core:
     ami: AmiClient
     agi: FastAgiServer
     outbox: Outbox  # durable local store of the records the database must get, exactly once
+    auth: Auth  # who is asking: routes declare the role they need with ``auth.access.requires``
     services: Services = field(default_factory=Services)
     metrics: CollectorRegistry = field(default_factory=CollectorRegistry)
 

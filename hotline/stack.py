@@ -1,6 +1,7 @@
 """The whole system on one machine: PostgreSQL, Asterisk and the controller, set up and supervised.
 
-``prepare`` is idempotent (cluster, database, migrations, demo data, prompts, Asterisk config);
+``prepare`` is idempotent (cluster, database, migrations, the mode's accounts — demo data in demo mode,
+an admin and no demo user in production —, prompts, Asterisk config);
 ``run`` starts Asterisk and serves the controller in the foreground until SIGINT/SIGTERM, then stops
 everything it started, in reverse order.
 """
@@ -23,7 +24,10 @@ from typing import Any
 import uvicorn
 
 from hotline.app import Controller
+from hotline.auth import Argon2Cost, Passwords
+from hotline.auth.bootstrap import StartRefused, disable_demo_users, ensure_admin
 from hotline.config import Settings
+from hotline.db import Database
 from hotline.demo import load_demo_data
 from hotline.logs import get_logger
 from hotline.migrate import upgrade
@@ -52,7 +56,7 @@ class Stack:
         self.controller_started = 0.0
 
     # ---- set-up --------------------------------------------------------------------------------
-    async def prepare(self, demo: bool = True) -> None:
+    async def prepare(self) -> None:
         s = self.settings
         s.var_dir.mkdir(parents=True, exist_ok=True)
         if not (s.asterisk_dir / "sbin" / "asterisk").exists():
@@ -64,8 +68,10 @@ class Stack:
         await asyncio.to_thread(upgrade, s.db_url)
         controller = Controller(s)  # built, not started: the packages contribute to the Asterisk configuration
         try:
-            if demo:
-                await load_demo_data(controller.db)
+            try:
+                log.info("accounts", mode=s.mode, result=await prepare_accounts(controller.db, s))
+            except StartRefused as e:
+                raise StackError(f"refusing to start: {e}") from e
             contributed: dict[str, Any] = {"ami_events": controller.ami.handled_events}
             for plugin in controller.plugins:
                 contributed.update(await plugin.asterisk_context())
@@ -230,6 +236,19 @@ class Stack:
                 pidfile.unlink()
 
 
+async def prepare_accounts(db: Database, s: Settings) -> str:
+    """Demo mode: the demo users and data. Production: no demo data, demo-flagged users left from a
+    demo run disabled, and an admin (created from HOTLINE_ADMIN_PASSWORD, or already there) — else
+    StartRefused."""
+    passwords = Passwords(Argon2Cost(s.argon2_time_cost, s.argon2_memory_cost, s.argon2_parallelism))
+    if s.mode == "demo":
+        await load_demo_data(db, passwords)
+        return "demo data loaded"
+    disabled = await disable_demo_users(db)
+    admin = s.admin_password.get_secret_value() if s.admin_password else None
+    return f"{await ensure_admin(db, passwords, s.admin_username, admin)}; demo users disabled: {disabled}"
+
+
 async def serve_controller(settings: Settings) -> None:
     """The controller process: AMI, FastAGI and the HTTP/WebSocket API until SIGINT/SIGTERM."""
     controller = Controller(settings)
@@ -249,26 +268,41 @@ async def serve_controller(settings: Settings) -> None:
 
 
 def print_banner(s: Settings) -> None:
-    from hotline.demo import demo_agent_password, demo_sip_password
+    print(banner(s), flush=True)
+
+
+def banner(s: Settings) -> str:
+    from hotline.demo import STAFF
 
     url = f"http://{s.bind_host}:{s.http_port}"
-    print(
-        f"""
-hotline is up.
-  Agent desk      {url}/agent     (log in as 1001 / {demo_agent_password("1001")})
-  API             {url}/docs      (OpenAPI: {url}/openapi.json)
+    common = f"""  API             {url}/docs      (OpenAPI: {url}/openapi.json)
   Health          {url}/healthz
+  Recordings      {s.recordings_dir}
+Ctrl-C stops everything.
+"""
+    if s.mode == "production":
+        return f"""
+hotline is up (production mode: no demo data).
+  Agent desk      {url}/agent
+  Users           {url}/api/users (admin user: {s.admin_username})
+{common}"""
+    staff = ", ".join(f"{name} / {password}" for name, (_, password, _, _) in STAFF.items())
+    rule = "*" * 78
+    return f"""
+{rule}
+*  DEMO MODE: demo users with KNOWN PASSWORDS are enabled. Not for real calls.
+*  Start with HOTLINE_MODE=production for a real installation (see README.md).
+{rule}
+hotline is up.
+  Agent desk      {url}/agent     (log in as 1001 / agent1001; agents 1001-1010: agent<ext>)
+  Demo staff      {staff}
   SIP             {s.bind_host}:{s.sip_port} (UDP)
-    1. register a softphone as 1001, password {demo_sip_password("1001")} (agents 1001-1010: sip<ext>)
+    1. register a softphone as 1001, password sip1001 (agents 1001-1010: sip<ext>)
     2. on the desk, log in and press "Available"
     3. from a second softphone (no registration needed), call {s.hotline_number}@{s.bind_host}:{s.sip_port},
        press 0 — the desk pops the caller before the phone is answered.
        Known demo callers: 13800138000 (VIP), 13900139000, 13700137000 (key account).
-  Recordings      {s.recordings_dir}
-Ctrl-C stops everything.
-""",
-        flush=True,
-    )
+{common}"""
 
 
 def pid_alive(pid: int) -> bool:

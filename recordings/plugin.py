@@ -25,8 +25,12 @@ class RecordingsPlugin(Plugin):
         await self.catalog.stop()
 
     def routers(self) -> Iterable[APIRouter]:
-        settings = self.core.settings
-        return [recordings.routes.build_router(self.core.db, settings.recordings_dir, settings.token_key)]
+        settings, access = self.core.settings, self.core.auth.access
+        return [
+            recordings.routes.build_router(
+                self.core.db, settings.recordings_dir, access, settings.agents_hear_own_recordings
+            )
+        ]
 
 
 def setup(core: Core) -> RecordingsPlugin:

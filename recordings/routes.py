@@ -1,4 +1,4 @@
-"""Recordings: the catalogue and the audio."""
+"""Recordings: the catalogue, the audio (every playback audited first), and the audit."""
 
 from __future__ import annotations
 
@@ -6,16 +6,20 @@ import asyncio
 from datetime import datetime
 from pathlib import Path
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi import Path as PathParam
 from fastapi.responses import FileResponse
 from pydantic import BaseModel
 from sqlalchemy import select
 
+from hotline.auth import Access, Principal, Role
 from hotline.db import Database
-from hotline.deps import bearer_agent
-from hotline.errors import NotFound
-from recordings.models import Recording
+from hotline.deps import visible_to
+from hotline.errors import Forbidden, NotFound, ServiceUnavailable
+from hotline.logs import get_logger
+from recordings.models import Recording, RecordingAccess
+
+log = get_logger(__name__)
 
 
 class RecordingView(BaseModel):
@@ -33,25 +37,101 @@ class RecordingView(BaseModel):
     created_at: datetime
 
 
-def build_router(db: Database, root: Path, token_key: bytes) -> APIRouter:
+class AccessView(BaseModel):
+    model_config = {"from_attributes": True}
+
+    id: int
+    recording_id: int | None
+    call_id: str
+    username: str
+    action: str
+    address: str | None
+    at: datetime
+
+
+def build_router(db: Database, root: Path, access: Access, agents_hear_own: bool = True) -> APIRouter:
     base = root.resolve()
-    router = APIRouter(prefix="/api/recordings", tags=["recordings"], dependencies=[Depends(bearer_agent(token_key))])
+    router = APIRouter(prefix="/api/recordings", tags=["recordings"])
+    reader = Depends(access.requires(Role.agent, Role.supervisor))
+    admin = Depends(access.requires(Role.admin))
+    RecordingId = PathParam(ge=1, le=2**31 - 1)
 
-    @router.get("", response_model=list[RecordingView])
-    async def catalogue(limit: int = Query(50, ge=1, le=500)) -> list[RecordingView]:
-        async with db.session() as s:
-            rows = (await s.execute(select(Recording).order_by(Recording.id.desc()).limit(limit))).scalars()
-            return [RecordingView.model_validate(r) for r in rows]
-
-    @router.get("/{recording_id}/audio", response_class=FileResponse, summary="The WAV file")
-    async def audio(recording_id: int = PathParam(ge=1, le=2**31 - 1)) -> FileResponse:
+    async def visible(recording_id: int, me: Principal) -> Recording:
         async with db.session() as s:
             rec = await s.get(Recording, recording_id)
         if rec is None:
             raise NotFound(f"no recording {recording_id}")
+        if not me.sees(agent=rec.agent, queue=rec.queue, agent_allowed=agents_hear_own):
+            raise Forbidden(f"recording {recording_id} is not yours to hear")
+        return rec
+
+    @router.get(
+        "",
+        response_model=list[RecordingView],
+        summary="Most recent first: an agent's own, a supervisor's queues', all for admins",
+    )
+    async def catalogue(limit: int = Query(50, ge=1, le=500), me: Principal = reader) -> list[RecordingView]:
+        stmt = select(Recording).order_by(Recording.id.desc()).limit(limit)
+        scope = visible_to(me, Recording.agent, Recording.queue, agents_see_own=agents_hear_own)
+        if scope is not None:
+            stmt = stmt.where(scope)
+        async with db.session() as s:
+            return [RecordingView.model_validate(r) for r in (await s.execute(stmt)).scalars()]
+
+    @router.get("/access-log", response_model=list[AccessView], summary="Who played which recording (admins)")
+    async def access_log(
+        recording_id: int | None = Query(None, ge=1, le=2**31 - 1),
+        limit: int = Query(200, ge=1, le=2000),
+        _: Principal = admin,
+    ) -> list[AccessView]:
+        stmt = select(RecordingAccess).order_by(RecordingAccess.id.desc()).limit(limit)
+        if recording_id is not None:
+            stmt = stmt.where(RecordingAccess.recording_id == recording_id)
+        async with db.session() as s:
+            return [AccessView.model_validate(r) for r in (await s.execute(stmt)).scalars()]
+
+    @router.get("/{recording_id}", response_model=RecordingView, summary="One recording's metadata")
+    async def metadata(recording_id: int = RecordingId, me: Principal = reader) -> RecordingView:
+        return RecordingView.model_validate(await visible(recording_id, me))
+
+    @router.get(
+        "/{recording_id}/audio",
+        response_class=FileResponse,
+        summary="The WAV file (audited before it is served; 503 if the audit cannot be written)",
+    )
+    async def audio(
+        request: Request,
+        recording_id: int = RecordingId,
+        download: bool = Query(False, description="as an attachment instead of inline playback"),
+        me: Principal = reader,
+    ) -> FileResponse:
+        rec = await visible(recording_id, me)
         path = (root / rec.path).resolve()
         if base not in path.parents or not await asyncio.to_thread(path.is_file):
             raise NotFound(f"recording {recording_id}'s file is missing")
-        return FileResponse(path, media_type="audio/wav", filename=f"{rec.call_id}.wav")
+        action = "download" if download else "play"
+        try:
+            async with db.session() as s:
+                s.add(
+                    RecordingAccess(
+                        recording_id=rec.id,
+                        call_id=rec.call_id,
+                        user_id=me.user_id,
+                        username=me.username,
+                        action=action,
+                        address=request.client.host if request.client else None,
+                    )
+                )
+                await s.commit()
+        except Exception as e:
+            log.warning("recording access not audited: refused", recording=rec.id, user=me.username, error=repr(e))
+            raise ServiceUnavailable("the access to this recording cannot be audited right now: try again") from e
+        log.info("recording served", recording=rec.id, user=me.username, action=action)
+        return FileResponse(
+            path,
+            media_type="audio/wav",
+            filename=f"{rec.call_id}.wav",
+            content_disposition_type="attachment" if download else "inline",
+        )
 
     return router

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.responses import FileResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
+from hotline.auth import mark_public, public
 from hotline.plugins import Core, Plugin
 
 WEB = Path(__file__).resolve().parent
@@ -15,13 +16,14 @@ WEB = Path(__file__).resolve().parent
 
 class WebPlugin(Plugin):
     def install(self, app: FastAPI) -> None:
-        app.mount("/static", StaticFiles(directory=WEB / "static"), name="static")
+        app.mount("/static", mark_public(StaticFiles(directory=WEB / "static")), name="static")
+        open_to_all = [Depends(public)]  # the pages hold no data: what they show comes from role-checked routes
 
-        @app.get("/", include_in_schema=False)
+        @app.get("/", include_in_schema=False, dependencies=open_to_all)
         async def index() -> RedirectResponse:
             return RedirectResponse("/agent")
 
-        @app.get("/agent", include_in_schema=False)
+        @app.get("/agent", include_in_schema=False, dependencies=open_to_all)
         async def agent_page() -> FileResponse:
             return FileResponse(WEB / "agent.html")
 

@@ -14,7 +14,7 @@ import httpx
 import pytest
 import websockets
 
-from hotline.demo import demo_agent_password, demo_sip_password
+from acd.demo import demo_agent_password, demo_sip_password
 from tests.e2e.harness import HotlineStack, Phones
 
 pytestmark = pytest.mark.e2e
@@ -43,9 +43,10 @@ class Api:
     def __init__(self, base: str) -> None:
         self.http = httpx.AsyncClient(base_url=base, timeout=15)
 
-    async def token(self, extension: str) -> str:
+    async def token(self, username: str, password: str | None = None) -> str:
+        """A session token; an agent's username is their extension (demo password by default)."""
         r = await self.http.post(
-            "/api/session", json={"extension": extension, "password": demo_agent_password(extension)}
+            "/api/session", json={"username": username, "password": password or demo_agent_password(username)}
         )
         r.raise_for_status()
         return str(r.json()["token"])

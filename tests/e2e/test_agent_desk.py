@@ -57,7 +57,7 @@ async def sign_in(page: Page, stack: HotlineStack, extension: str, password: str
 
 async def test_wrong_password_is_refused_clearly(page: Page, stack: HotlineStack) -> None:
     await sign_in(page, stack, "1005", "not-the-password")
-    await expect(page.locator("#login-error")).to_have_text("wrong extension or password")
+    await expect(page.locator("#login-error")).to_have_text("wrong username or password")
     await expect(page.locator("#desk")).to_be_hidden()
 
 

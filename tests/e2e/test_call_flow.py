@@ -131,7 +131,7 @@ async def test_unknown_caller_reaches_agent_with_unknown_pop(
 
 
 async def test_no_agent_logged_in_offers_voicemail(stack: HotlineStack, phones: Phones, api: Api) -> None:
-    token = await api.token("1003")
+    token = await api.token("demo-supervisor", "demo-supervisor")  # the agents list is a supervisor's
     agents = (await api.get("/api/agents", token)).json()
     assert all(a["state"] == "logged_out" for a in agents), agents
 

@@ -17,6 +17,9 @@ EXPECTED = {
     "interactions",
     "recordings",
     "call_legs",
+    "users",
+    "user_sessions",
+    "recording_access",
 }
 
 
@@ -72,3 +75,34 @@ async def test_stored_phone_numbers_become_e164(pg_url: str) -> None:
         await conn.execute("DELETE FROM customers")
     finally:
         await conn.close()
+
+
+async def test_existing_agents_become_users_whose_old_passwords_still_work(pg_url: str) -> None:
+    """0004 on an install with agents: each becomes a user named after the extension, keeping the
+    legacy hash; those still on the demo SIP password are flagged demo."""
+    from hotline.auth import Passwords
+    from hotline.auth.passwords import legacy_scrypt_hash
+
+    await asyncio.to_thread(downgrade, pg_url, "0003a")
+    conn = await asyncpg.connect(pg_url.replace("+asyncpg", ""))
+    try:
+        await conn.execute("TRUNCATE agents CASCADE")
+        await conn.execute(
+            "INSERT INTO agents (extension, name, password_hash, sip_password, state) VALUES "
+            "('1001', 'Wang Fang', $1, 'sip1001', 'logged_out'), ('2001', 'Real Person', $2, 'Xk9-real', 'paused')",
+            legacy_scrypt_hash("agent1001"),
+            legacy_scrypt_hash("a real password"),
+        )
+        await asyncio.to_thread(upgrade, pg_url)
+        rows = await conn.fetch(
+            "SELECT u.username, u.display_name, u.password_hash, u.roles, u.demo, a.extension "
+            "FROM agents a JOIN users u ON u.id = a.user_id ORDER BY u.username"
+        )
+        await conn.execute("TRUNCATE agents, users CASCADE")
+    finally:
+        await conn.close()
+    assert [(r["username"], r["display_name"], r["roles"], r["demo"], r["extension"]) for r in rows] == [
+        ("1001", "Wang Fang", ["agent"], True, "1001"),
+        ("2001", "Real Person", ["agent"], False, "2001"),
+    ]
+    assert Passwords().verify("a real password", rows[1]["password_hash"])

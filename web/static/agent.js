@@ -104,6 +104,7 @@ async function startDesk() {
 }
 
 function signOut(message = "") {
+  if (token) fetch("/api/session", { method: "DELETE", headers: { Authorization: `Bearer ${token}` } }).catch(() => {});
   token = null;
   sessionStorage.removeItem("hotline.token");
   if (socket) socket.close();
@@ -116,7 +117,7 @@ $("login-form").addEventListener("submit", async (ev) => {
   $("login-error").textContent = "";
   try {
     const r = await api("/api/session", { method: "POST",
-      body: JSON.stringify({ extension: $("extension").value.trim(), password: $("password").value }) });
+      body: JSON.stringify({ username: $("extension").value.trim(), password: $("password").value }) });
     token = r.token;
     sessionStorage.setItem("hotline.token", token);
     await startDesk();

@@ -1,7 +1,7 @@
 """queue events from Asterisk's own queue_log (exactly once, with the file position); agent-state event ids
 
 Revision ID: 0005
-Revises: 0003a
+Revises: 0004
 Create Date: 2026-11-25 10:00:00
 """
 
@@ -10,7 +10,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision = "0005"
-down_revision = "0003a"
+down_revision = "0004"
 branch_labels = None
 depends_on = None
 
