@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -168,3 +169,29 @@ async def test_desk_actions_work_while_the_database_is_down_and_are_logged_once_
         await store_agent_states(s, [again])
         await s.commit()
         assert len(list(await s.execute(select(AgentStateLog.id)))) == 2
+
+
+async def test_a_reconcile_never_removes_an_agent_who_is_logging_in(kit: Kit) -> None:
+    """app_queue already has the agent (QueueAdd done) but the log-in has not recorded the state yet when a
+    reconcile (an AMI reconnection) runs: the per-agent lock makes the reconcile wait and read the new
+    state, so it keeps the agent instead of removing a member it believes logged out."""
+    ami, service = kit.ami, kit.controller.plugin("acd").agents  # type: ignore[attr-defined]
+    h = await kit.login("1001")
+    original = ami.action
+
+    async def slow_queue_add(name: str, as_list: bool = False, **fields: Any) -> dict[str, Any]:
+        reply = await original(name, as_list, **fields)
+        if name == "QueueAdd":
+            ami.members.append(fields["Interface"])
+            await asyncio.sleep(0.3)  # Asterisk has the member; our answer (and the state) come later
+        if name == "QueueRemove":
+            ami.members.remove(fields["Interface"])
+        return reply
+
+    ami.action = slow_queue_add  # type: ignore[method-assign]
+    login = asyncio.create_task(kit.client.post("/api/agents/me/login", headers=h))
+    await until(lambda: "PJSIP/1001" in ami.members)
+    await service.reconcile()
+    assert (await login).status_code == 200
+    assert "PJSIP/1001" in ami.members
+    assert {"Action": "QueueRemove", "Queue": "support", "Interface": "PJSIP/1001"} not in ami.actions
