@@ -16,6 +16,7 @@ from fastapi.responses import JSONResponse, PlainTextResponse
 from prometheus_client import CONTENT_TYPE_LATEST
 
 import hotline.auth.routes
+import hotline.outbox_routes
 from hotline.ami import AmiClient
 from hotline.auth import Argon2Cost, Auth, LoginLimiter, public
 from hotline.bus import EventBus
@@ -155,6 +156,7 @@ class Controller:
             return PlainTextResponse(render(controller.core.metrics), media_type=CONTENT_TYPE_LATEST)
 
         app.include_router(hotline.auth.routes.build_router(self.core.auth.accounts, self.core.auth.access))
+        app.include_router(hotline.outbox_routes.build_router(self.core.outbox, self.core.auth.access))
         for plugin in self.plugins:
             plugin.install(app)
         return app

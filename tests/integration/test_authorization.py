@@ -70,6 +70,8 @@ MATRIX: dict[tuple[str, str], tuple[set[str], Any]] = {
     ("GET", "/api/recordings/access-log"): (ADMIN, None),
     ("GET", "/api/recordings/{recording_id}"): (OWNER_SIDE, None),
     ("GET", "/api/recordings/{recording_id}/audio"): (OWNER_SIDE, None),
+    ("GET", "/api/admin/outbox"): (ADMIN, None),
+    ("POST", "/api/admin/outbox/retry"): (ADMIN, {"ids": [1]}),
 }
 
 

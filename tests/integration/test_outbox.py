@@ -12,7 +12,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from cms.models import CallLeg, Interaction
 from cms.writers import KIND, store_calls
@@ -213,3 +213,30 @@ async def test_group_commit_shares_fsyncs_between_concurrent_puts(outbox: Outbox
     print(f"\n{n} concurrent puts in {elapsed:.3f} s: {n / elapsed:.0f}/s, {outbox.commits} local commits")
     assert outbox.commits < n / 10
     await until(lambda: outbox.stats.pending == 0, timeout=60)
+
+
+async def test_an_admin_sees_parked_records_and_puts_them_back_in_line(
+    db: Database, pg_url: str, tmp_path: Path
+) -> None:
+    from tests.integration.appkit import app_kit
+
+    async with app_kit(pg_url, tmp_path) as kit:
+        outbox = kit.controller.core.outbox
+        bad = record("bad.1", customer_id=999_999)  # no such customer: refused for good
+        await outbox.put("call", bad)
+        await until(lambda: outbox.stats.parked == 1)
+        admin = await kit.login("demo-admin")
+        shown = (await kit.client.get("/api/admin/outbox", headers=admin)).json()
+        assert shown["parked"] == 1 and shown["parked_records"][0]["kind"] == "call"
+        assert "foreign key" in shown["parked_records"][0]["error"].lower()
+        assert (await kit.client.get("/api/admin/outbox", headers=await kit.login("1001"))).status_code == 403
+        async with db.session() as s:  # the cause is fixed: the customer exists now
+            await s.execute(text("INSERT INTO customers (id, name, phone, tier) VALUES (999999, 'x', '+1', 'vip')"))
+            await s.commit()
+        r = await kit.client.post(
+            "/api/admin/outbox/retry", headers=admin, json={"ids": [shown["parked_records"][0]["id"]]}
+        )
+        assert r.json() == {"requeued": 1}
+        await until(lambda: outbox.stats.pending == 0 and outbox.stats.parked == 0)
+        async with db.session() as s:
+            assert (await s.execute(text("SELECT count(*) FROM interactions WHERE call_id = 'bad.1'"))).scalar() == 1
