@@ -102,7 +102,6 @@ class Controller:
 
     async def stop(self) -> None:
         await self.health_monitor.stop()
-        self.db_probe.discard()
         await self.agi.stop()
         await self.ami.stop()
         await self.bus.drain()

@@ -220,45 +220,35 @@ def flag_check(read: Callable[[], bool], what: str) -> Check:
 
 
 class DatabaseProbe:
-    """``SELECT 1`` on a connection of its own, outside the application's pool.
+    """``SELECT 1`` on a fresh connection of its own, outside the application's pool.
 
-    A frozen server accepts TCP connections (the kernel does) and then never answers: a probe through
-    the pool would leave checked-out connections behind each timeout. This one keeps a single
-    connection; on any failure or timeout it is terminated (socket closed, no goodbye awaited) and the
-    next probe connects afresh. The result is published as ``Database.available``.
+    Fresh, because what the controller needs from the database is new work: a server whose postmaster is
+    frozen still answers on connections it already has, but can give no new ones (and a pool refills).
+    Outside the pool, because a frozen server accepts TCP connections (the kernel does) and then never
+    answers: a probe through the pool would leave a checked-out connection behind at each timeout. This
+    one's connection is closed whatever happens (terminated, no goodbye awaited, on a failure or the
+    probe's timeout). The result is published as ``Database.available``.
     """
 
     def __init__(self, db: Database, connect_timeout: float = 5.0) -> None:
         self.db = db
         self.connect_timeout = connect_timeout
         _, self.connect_args = db.engine.dialect.create_connect_args(db.engine.url)
-        self.conn: asyncpg.Connection | None = None
 
     async def __call__(self) -> None:
-        if self.conn is not None and not self.conn.is_closed():
-            try:
-                await self.conn.fetchval("SELECT 1")
-                return
-            except asyncio.CancelledError:  # the probe's timeout: the connection is in an unknown state
-                self.discard()
-                raise
-            except Exception:  # a stale connection (the server restarted): try a fresh one at once
-                self.discard()
+        conn: asyncpg.Connection | None = None
         try:
-            self.conn = await asyncpg.connect(**self.connect_args, timeout=self.connect_timeout)
-            await self.conn.fetchval("SELECT 1")
-        except BaseException:
-            self.discard()
+            conn = await asyncpg.connect(**self.connect_args, timeout=self.connect_timeout)
+            await conn.fetchval("SELECT 1")
+            await conn.close()  # a polite goodbye: the server logs nothing
+        except BaseException:  # also the probe's timeout (a cancellation)
+            if conn is not None:
+                conn.terminate()
             raise
 
     def record(self, ok: bool) -> None:
         if self.db.available != ok:
             self.db.available = ok
-
-    def discard(self) -> None:
-        if self.conn is not None:
-            self.conn.terminate()
-            self.conn = None
 
 
 def build_router(monitor: HealthMonitor, extra: Callable[[], dict[str, Any]] | None = None) -> APIRouter:

@@ -118,7 +118,7 @@ def place_dirs(var_dir: Path, names: list[str], account: Account) -> dict[str, P
 def give(path: Path, account: Account, private: bool = False) -> None:
     """Own ``path`` and everything under it by the account (symlinks are not followed); ``private``:
     directories 0700 and files 0600."""
-    for root, dirs, files in os.walk(path):
+    for root, dirs, files in os.walk(path.resolve()):
         for entry in [root, *(os.path.join(root, n) for n in (*dirs, *files))]:
             st = os.lstat(entry)
             if (st.st_uid, st.st_gid) != (account.uid, account.gid):
@@ -129,7 +129,7 @@ def give(path: Path, account: Account, private: bool = False) -> None:
 
 def make_readable(path: Path) -> None:
     """Directories 0755 and files 0644 under ``path``: what Asterisk only reads (the prompts)."""
-    for root, _, files in os.walk(path):
+    for root, _, files in os.walk(path.resolve()):
         os.chmod(root, 0o755)
         for name in files:
             entry = os.path.join(root, name)

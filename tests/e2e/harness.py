@@ -7,6 +7,7 @@ import json
 import os
 import random
 import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -169,6 +170,16 @@ class HotlineStack:
             kill_pid(pid, signal.SIGTERM)
             if not wait_gone(pid, 10):
                 kill_pid(pid, signal.SIGKILL)
+        etc = self.var / "asterisk-etc"
+        if etc.is_symlink():  # Asterisk's directories were moved out of the 0700 temporary directory
+            shutil.rmtree(etc.resolve().parent, ignore_errors=True)
+
+    def livez(self) -> dict[str, Any] | None:
+        try:
+            with urllib.request.urlopen(self.url + "/livez", timeout=2) as r:
+                return json.load(r)  # type: ignore[no-any-return]
+        except OSError:
+            return None
 
 
 @dataclass
