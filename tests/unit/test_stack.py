@@ -100,3 +100,18 @@ def test_postmaster_death_is_seen_from_its_pid_file(tmp_path: Path, monkeypatch:
     gone.wait()
     pidfile.write_text(f"{gone.pid}\n{cluster.data}\n")
     assert cluster.postmaster_died()  # left its file behind: crashed or killed
+
+
+def test_status_summary_names_what_is_not_ok() -> None:
+    from hotline.cli import summary
+
+    report = {
+        "ok": False,
+        "status": "degraded",
+        "components": {
+            "ami": {"ok": True, "status": "ok"},
+            "database": {"ok": False, "status": "down", "since": "2026-01-01T00:00:00", "error": "no answer"},
+        },
+    }
+    assert summary(report) == "hotline: degraded; database down since 2026-01-01T00:00:00: no answer"
+    assert summary({"ok": True, "status": "ok", "components": {"ami": {"ok": True}}}) == "hotline: ok"
