@@ -120,13 +120,15 @@ async def test_database_frozen_for_five_minutes_drops_no_call(
     started = time.monotonic()
     observed: list[tuple[float, str, str]] = []  # (seconds into the freeze, status, database status)
     callers = [in_talk]
+    # callers during the freeze key 0 at 6 s: the IVR greets them only after the customer look-up gives up
+    # (measured 1.5-3.5 s with the database frozen), and a digit keyed before the greeting is not heard
     try:
         fds_early: int | None = None
         while (t := time.monotonic() - started) < FREEZE_SECONDS:
             if len(callers) == 1 and t > 20:
-                callers.append(phones.call("13800138000", dtmf_at_ms=2000, hold_ms=15000, timeout_s=120, trace=True))
-            if len(callers) == 2 and t > 200:
-                callers.append(phones.call("13700137000", dtmf_at_ms=2000, hold_ms=15000, timeout_s=120, trace=True))
+                callers.append(phones.call("13800138000", dtmf_at_ms=6000, hold_ms=15000, timeout_s=120, trace=True))
+            if len(callers) == 2 and t > FREEZE_SECONDS * 2 / 3:
+                callers.append(phones.call("13700137000", dtmf_at_ms=6000, hold_ms=15000, timeout_s=120, trace=True))
             livez = stack.livez()
             assert livez is not None and livez["pid"] == controller, f"controller not alive at {t:.0f} s: {livez}"
             assert alive(asterisk) and pid_of(stack, "asterisk") == asterisk
@@ -159,7 +161,7 @@ async def test_database_frozen_for_five_minutes_drops_no_call(
     assert pid_of(stack, "controller") == controller and alive(controller)
     assert pid_of(stack, "asterisk") == asterisk and alive(asterisk)
     assert "killing it" not in stack.log_tail(400)
-    assert len(observed) > 100 and {db for t, _, db in observed if t > 10} == {"down"}
+    assert len(observed) > FREEZE_SECONDS / 4 and {db for t, _, db in observed if t > 10} == {"down"}
 
 
 async def test_asterisk_runs_unprivileged_and_still_records(
