@@ -163,7 +163,8 @@ class HotlineStack:
             pid_file = self.var / name
             if pid_file.exists():
                 leftovers.append(int(pid_file.read_text()))
-        postmaster = LocalCluster(self.var, self.ports["pg"]).data / "postmaster.pid"
+        cluster = LocalCluster(self.var, self.ports["pg"])
+        postmaster = cluster.data / "postmaster.pid"
         if postmaster.exists():
             leftovers.append(int(postmaster.read_text().split()[0]))
         for pid in leftovers:
@@ -173,6 +174,8 @@ class HotlineStack:
         etc = self.var / "asterisk-etc"
         if etc.is_symlink():  # Asterisk's directories were moved out of the 0700 temporary directory
             shutil.rmtree(etc.resolve().parent, ignore_errors=True)
+        if not cluster.base.is_relative_to(self.workdir):  # so was the throwaway cluster (/var/tmp)
+            shutil.rmtree(cluster.base, ignore_errors=True)
 
     def livez(self) -> dict[str, Any] | None:
         try:
