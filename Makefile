@@ -14,7 +14,7 @@ export HOTLINE_CACHE
 
 help:
 	@echo "make run    install what is missing, set up, start everything (foreground; Ctrl-C stops)"
-	@echo "make up     the same in the background, returns once healthy; make down stops it"
+	@echo "make up     the same in the background, returns once ready; make down stops it"
 	@echo "make test   every test: lint, unit, integration (PostgreSQL), end-to-end (Asterisk + SIPp + Chromium)"
 	@echo "make bench  benchmarks (figures and ratios)"
 

@@ -67,6 +67,7 @@ def fake_ami(port: int, events: int, rate: float, agents: int, ready: mp.Event, 
         login = await reader.readuntil(b"\r\n\r\n")
         action_id = next(line.split(": ", 1)[1] for line in login.decode().split("\r\n") if line.startswith("ActionID"))
         writer.write(f"Response: Success\r\nActionID: {action_id}\r\nMessage: Authentication accepted\r\n\r\n".encode())
+        writer.write(b"Event: FullyBooted\r\nPrivilege: system,all\r\nStatus: Fully Booted\r\n\r\n")
         await writer.drain()
         await asyncio.get_running_loop().run_in_executor(None, go.wait)
         interval = 1.0 / rate

@@ -9,6 +9,7 @@ from crm_bridge.models import OPEN_STATUSES, Customer, Ticket
 from crm_bridge.phones import normalise
 from crm_bridge.schemas import CustomerCard, TicketSummary
 from hotline.db import Database
+from hotline.errors import DatabaseUnavailable
 
 
 class CustomerDirectory:
@@ -25,6 +26,8 @@ class CustomerDirectory:
         return await self._card(Customer.id == customer_id)
 
     async def _card(self, where) -> CustomerCard | None:  # type: ignore[no-untyped-def]
+        if not self.db.available:  # the health probe says the database is away: do not queue up behind it
+            raise DatabaseUnavailable("the customer database is not reachable right now")
         stmt = (
             select(Customer)
             .where(where)

@@ -20,6 +20,7 @@ from crm_bridge.interface import CustomerLookup
 from cti.events import AgentOffered, CallAnswered, CallEnded, LegRole, OfferCancelled, PopUpdated
 from cti.model import Call, extension_of, now
 from hotline.ami import AmiClient
+from hotline.bounded import bounded
 from hotline.bus import EventBus
 from hotline.logs import bind_call, get_logger
 from hotline.routing import ChannelVar
@@ -206,8 +207,7 @@ class CallRegistry:
     async def _load_history(self, call: Call) -> None:
         assert self.history is not None and call.customer is not None
         try:
-            async with asyncio.timeout(2 * self.lookup_timeout):
-                call.history = await self.history.recent(call.customer.id)
+            call.history = await bounded(self.history.recent(call.customer.id), 2 * self.lookup_timeout)
         except Exception as e:
             with bind_call(call.call_id):
                 log.warning("recent contacts not loaded", error=repr(e))
@@ -245,8 +245,7 @@ class CallRegistry:
     async def _late_lookup(self, call: Call, agent: str) -> None:
         with bind_call(call.call_id):
             try:
-                async with asyncio.timeout(self.lookup_timeout):
-                    call.customer = await self.customers.card_by_phone(call.caller)
+                call.customer = await bounded(self.customers.card_by_phone(call.caller), self.lookup_timeout)
             except Exception as exc:
                 call.lookup_failed = True
                 log.warning("late customer look-up failed", error=repr(exc))
@@ -449,12 +448,12 @@ class CallRegistry:
         call.priority = int(priority) if priority.isdigit() else 0
         customer_id = facts.get(ChannelVar.customer_id, "")
         try:
-            async with asyncio.timeout(self.lookup_timeout):
-                call.customer = (
-                    await self.customers.card_by_id(int(customer_id))
-                    if customer_id.isdigit()
-                    else await self.customers.card_by_phone(call.caller)
-                )
+            lookup = (
+                self.customers.card_by_id(int(customer_id))
+                if customer_id.isdigit()
+                else self.customers.card_by_phone(call.caller)
+            )
+            call.customer = await bounded(lookup, self.lookup_timeout)
         except Exception as e:
             call.lookup_failed = True
             with bind_call(call.call_id):

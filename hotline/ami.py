@@ -89,11 +89,13 @@ class AmiClient:
         *,
         action_timeout: float = 5.0,
         ping_interval: float = 10.0,
+        boot_timeout: float = 60.0,
     ) -> None:
         self.host, self.port = host, port
         self.username, self.secret = username, secret
         self.action_timeout = action_timeout
         self.ping_interval = ping_interval
+        self.boot_timeout = boot_timeout
         self.events_received = 0
         self.events_dispatched = 0
         self.garbage = 0  # blocks that were neither an event nor a response
@@ -107,6 +109,8 @@ class AmiClient:
         self._framer = Framer()
         self._conn: _Connection | None = None
         self._logged_in = asyncio.Event()
+        self._booted = asyncio.Event()
+        self.on("FullyBooted", lambda _: self._booted.set())
         self._task: asyncio.Task[None] | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
         self._stopping = False
@@ -303,11 +307,19 @@ class AmiClient:
             delay = min(delay * 2, BACKOFF_MAX)
 
     async def _login(self) -> None:
+        """Log in, then wait until Asterisk says it is fully booted: a freshly restarted Asterisk accepts AMI
+        logins before its modules are loaded (QueueStatus is then an "unknown command"), and the connected
+        handlers would sync against an Asterisk that cannot answer yet."""
+        self._booted.clear()
         try:
             await self._send("Login", False, {"Username": self.username, "Secret": self.secret, "Events": "on"})
         except AmiActionError as e:
             log.error("AMI login refused", error=e.message, username=self.username)
             raise
+        try:
+            await asyncio.wait_for(self._booted.wait(), self.boot_timeout)
+        except TimeoutError:
+            log.warning("Asterisk never said it was fully booted; going on", waited=self.boot_timeout)
         log.info("AMI logged in", host=self.host, port=self.port)
         self._logged_in.set()
         for handler in self._on_connected:

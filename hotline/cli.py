@@ -19,9 +19,10 @@ from hotline.logs import setup_logging
 from hotline.stack import Stack, StackError, pid_alive, read_pid, serve_controller
 
 
-def _health(s: Settings, timeout: float = 2.0) -> dict | None:  # type: ignore[type-arg]
+def _get(s: Settings, path: str, timeout: float = 2.0) -> dict | None:  # type: ignore[type-arg]
+    """The controller's JSON answer at ``path`` (also a 503's), or None when it does not answer."""
     try:
-        with urllib.request.urlopen(f"http://{s.bind_host}:{s.http_port}/healthz", timeout=timeout) as r:
+        with urllib.request.urlopen(f"http://{s.bind_host}:{s.http_port}{path}", timeout=timeout) as r:
             return json.load(r)  # type: ignore[no-any-return]
     except Exception as e:
         body = getattr(e, "read", None)
@@ -31,6 +32,19 @@ def _health(s: Settings, timeout: float = 2.0) -> dict | None:  # type: ignore[t
             except Exception:
                 return None
         return None
+
+
+def _health(s: Settings) -> dict | None:  # type: ignore[type-arg]
+    return _get(s, "/healthz")
+
+
+def summary(report: dict) -> str:  # type: ignore[type-arg]
+    """One line: the overall status and each component that is not ok, with since when and why."""
+    parts = [f"hotline: {report.get('status', 'ok' if report.get('ok') else 'degraded')}"]
+    for name, c in sorted(report.get("components", {}).items()):
+        if not c.get("ok"):
+            parts.append(f"{name} {c.get('status', 'down')} since {c.get('since')}: {c.get('error')}")
+    return "; ".join(parts)
 
 
 def cmd_run(s: Settings, _: argparse.Namespace) -> int:
@@ -68,8 +82,8 @@ def cmd_up(s: Settings, args: argparse.Namespace) -> int:
         if proc.poll() is not None:
             print(f"hotline exited during start (code {proc.returncode}); see {s.log_dir / 'hotline.log'}")
             return 1
-        report = _health(s)
-        if report and report.get("ok"):
+        report = _get(s, "/readyz")
+        if report and report.get("ok"):  # ready: every dependency ok
             print(f"hotline is up (pid {proc.pid}); logs in {s.log_dir}")
             print(
                 f"  agent desk http://{s.bind_host}:{s.http_port}/agent, dial {s.hotline_number} "
@@ -77,7 +91,8 @@ def cmd_up(s: Settings, args: argparse.Namespace) -> int:
             )
             return 0
         time.sleep(0.5)
-    print(f"hotline did not become healthy within {args.timeout:.0f} s; last report: {_health(s)}")
+    report = _health(s)
+    print(f"hotline did not become ready within {args.timeout:.0f} s; {summary(report) if report else 'no answer'}")
     return 1
 
 
@@ -98,9 +113,14 @@ def cmd_down(s: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_status(s: Settings, _: argparse.Namespace) -> int:
+    """The health report; exit 0 when ready, 1 when degraded, 2 when the controller does not answer."""
     report = _health(s)
-    print(json.dumps(report, indent=2) if report else "hotline is not answering")
-    return 0 if report and report.get("ok") else 1
+    if report is None:
+        print("hotline is not answering")
+        return 2
+    print(summary(report))
+    print(json.dumps(report, indent=2))
+    return 0 if report.get("ok") else 1
 
 
 def cmd_events(s: Settings, _: argparse.Namespace) -> int:
@@ -118,7 +138,7 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("run", help="set up and run everything in the foreground (Ctrl-C stops)")
     sub.add_parser("prepare", help="set up only: database, migrations, demo data, Asterisk config")
     sub.add_parser("controller", help="the controller alone (AMI, FastAGI, API), for a supervisor to run")
-    up = sub.add_parser("up", help="run in the background; returns once healthy")
+    up = sub.add_parser("up", help="run in the background; returns once ready")
     up.add_argument("--timeout", type=float, default=180)
     down = sub.add_parser("down", help="stop what `up` started")
     down.add_argument("--timeout", type=float, default=60)

@@ -62,6 +62,9 @@ class Settings(BaseSettings):
     ami_secret: str | None = None
     token_secret: str | None = None
     lookup_timeout: float = 1.5  # the IVR never waits longer than this for the CRM
+    # the system user (and its group) Asterisk drops root to; created by the set-up. "" keeps the user
+    # that starts it (and a non-root start always does)
+    asterisk_user: str = "hotline-ast"
 
     # demo: known demo users and customers, said loudly on screen; production: none of it, and an admin
     mode: Literal["demo", "production"] = "demo"
@@ -144,7 +147,8 @@ class Settings(BaseSettings):
 
     @property
     def prompts_dir(self) -> Path:
-        return self.var_dir / "prompts"
+        # resolved: these paths are handed to Asterisk, which may not reach var/ (see hotline/runas.py)
+        return (self.var_dir / "prompts").resolve()
 
     @property
     def log_dir(self) -> Path:

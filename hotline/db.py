@@ -34,6 +34,9 @@ class Database:
             connect_args={"timeout": 5, "command_timeout": 10},
         )
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        # the last health probe's verdict (hotline.health.DatabaseProbe): a service may fail fast on False
+        # instead of waiting out its timeouts on a database that is away; optimistic until probed
+        self.available = True
 
     @asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:

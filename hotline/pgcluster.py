@@ -94,6 +94,28 @@ class LocalCluster:
         r = self._run([pg_bin("pg_ctl"), "-D", str(self.data), "status"], check=False)
         return r.returncode == 0
 
+    def postmaster_pid(self) -> int | None:
+        """The PID in ``postmaster.pid`` (None without the file: never started, or stopped cleanly)."""
+        try:
+            return int((self.data / "postmaster.pid").read_text().split("\n", 1)[0])
+        except (FileNotFoundError, ValueError):
+            return None
+
+    def postmaster_died(self) -> bool:
+        """The postmaster left its PID file behind and is gone: it crashed or was killed. Cheap (no pg_ctl):
+        for a supervisor's every poll. A clean stop removes the file (an operator's decision, not a death);
+        a frozen (SIGSTOPped) postmaster is alive."""
+        pid = self.postmaster_pid()
+        if pid is None:
+            return False
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return True
+        except PermissionError:
+            return False
+        return False
+
     def start(self) -> None:
         self.ensure_initialised()
         if self.is_running():

@@ -3,6 +3,7 @@ contribute (agents, queues, prompts, the routing contract: ``Plugin.asterisk_con
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -10,6 +11,7 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from hotline.config import Settings
+from hotline.runas import Account
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "asterisk-conf"
 
@@ -21,7 +23,13 @@ class SipAgent:
     sip_password: str
 
 
+# what Asterisk writes or reads after dropping root, relative to var/: real directories, or links to where
+# Asterisk's user can reach them (hotline/runas.py)
+ASTERISK_VAR_DIRS = ["asterisk-etc", "asterisk-lib", "asterisk-spool", "asterisk-run", "log/asterisk", "recordings"]
+
+
 def asterisk_dirs(settings: Settings) -> dict[str, Path]:
+    """Where Asterisk's directories are, as the rest of the code names them (under var/)."""
     v = settings.var_dir
     return {
         "etc": settings.asterisk_etc,
@@ -32,7 +40,11 @@ def asterisk_dirs(settings: Settings) -> dict[str, Path]:
     }
 
 
-def render_asterisk(settings: Settings, contributed: dict[str, Any], templates: Path = TEMPLATES) -> Path:
+def render_asterisk(
+    settings: Settings, contributed: dict[str, Any], templates: Path = TEMPLATES, run_as: Account | None = None
+) -> Path:
+    """Render every template, mode 0600; ``run_as``: the account Asterisk will run as, which then owns the
+    configuration (and owns the control socket, root's CLI still connecting)."""
     dirs = asterisk_dirs(settings)
     for d in (
         *dirs.values(),
@@ -51,9 +63,11 @@ def render_asterisk(settings: Settings, contributed: dict[str, Any], templates: 
         "prefix": settings.asterisk_dir.resolve(),
         **contributed,
         "ami_secret": settings.ami_password,
-        "recordings": settings.recordings_dir,
+        # Asterisk is given real paths: after dropping root it may not be able to go through var/
+        "recordings": settings.recordings_dir.resolve(),
         "carrier_matches": [m.strip() for m in settings.carrier_match.split(",") if m.strip()],
-        **{k: str(p) for k, p in dirs.items()},
+        "run_as": run_as,
+        **{k: str(p.resolve()) for k, p in dirs.items()},
     }
     etc = dirs["etc"]
     for template in sorted(templates.glob("*.j2")):
@@ -62,5 +76,10 @@ def render_asterisk(settings: Settings, contributed: dict[str, Any], templates: 
         tmp = target.with_suffix(target.suffix + ".tmp")
         tmp.write_text(text)
         tmp.chmod(0o600)
+        if run_as is not None:
+            os.chown(tmp, run_as.uid, run_as.gid)
         tmp.replace(target)
+    if run_as is not None:
+        os.chown(etc, run_as.uid, run_as.gid)
+        etc.chmod(0o700)
     return etc / "asterisk.conf"

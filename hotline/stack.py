@@ -1,9 +1,14 @@
 """The whole system on one machine: PostgreSQL, Asterisk and the controller, set up and supervised.
 
 ``prepare`` is idempotent (cluster, database, migrations, the mode's accounts — demo data in demo mode,
-an admin and no demo user in production —, prompts, Asterisk config);
-``run`` starts Asterisk and serves the controller in the foreground until SIGINT/SIGTERM, then stops
-everything it started, in reverse order.
+an admin and no demo user in production —, Asterisk config, Asterisk's unprivileged user and its
+directories); ``run`` starts Asterisk and the controller and supervises them until SIGINT/SIGTERM, then
+stops everything it started, in reverse order.
+
+The supervisor acts on the controller's liveness only (``/livez``: is its loop alive?), never on its
+readiness: a database or AMI problem shows in ``/healthz`` as "degraded" and is no reason to restart
+anything. A child that dies is restarted with exponential back-off, for ever; Asterisk, which holds the
+calls, is stopped by SIGINT/SIGTERM and nothing else.
 """
 
 from __future__ import annotations
@@ -18,6 +23,8 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -31,16 +38,90 @@ from hotline.db import Database
 from hotline.demo import load_demo_data
 from hotline.logs import get_logger
 from hotline.migrate import upgrade
-from hotline.pgcluster import LocalCluster
-from hotline.render import render_asterisk
+from hotline.pgcluster import ClusterError, LocalCluster
+from hotline.render import ASTERISK_VAR_DIRS, render_asterisk
+from hotline.runas import Account, asterisk_account, give, make_readable, place_dirs
 
 log = get_logger(__name__)
 
-LIVENESS_TIMEOUT = 10.0  # seconds a running controller may leave /healthz unanswered before it is killed
+LIVENESS_TIMEOUT = 10.0  # seconds a running controller may leave /livez unanswered before it is killed
 
 
 class StackError(RuntimeError):
     pass
+
+
+@dataclass
+class RestartPolicy:
+    """When to start a child again after it exited: ``base`` seconds, doubled for each exit in a row, at
+    most ``cap``; a child that ran ``healthy_after`` seconds before exiting starts again from ``base``.
+    Pure (the caller passes the clock), so it is tested without waiting."""
+
+    base: float = 1.0
+    cap: float = 60.0
+    healthy_after: float = 60.0
+    failures: int = 0  # exits in a row
+    started_at: float | None = None
+
+    def started(self, now: float) -> None:
+        self.started_at = now
+
+    def next_delay(self, now: float) -> float:
+        """The child exited (or failed to start) at ``now``: seconds to wait before starting it again."""
+        if self.started_at is not None and now - self.started_at >= self.healthy_after:
+            self.failures = 0
+        delay = min(self.cap, self.base * 2**self.failures)
+        self.failures += 1
+        self.started_at = None
+        return delay
+
+
+class Supervised:
+    """One child under supervision: ``problem()`` says what is wrong with it (None while it is fine);
+    when something is, it is started again after the policy's delay, and again, for ever."""
+
+    def __init__(
+        self,
+        name: str,
+        problem: Callable[[], str | None],
+        start: Callable[[], None],
+        policy: RestartPolicy | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.name = name
+        self.problem = problem
+        self.start = start
+        self.policy = policy or RestartPolicy()
+        self.clock = clock
+        self.restart_at: float | None = None
+        self.restarts = 0
+
+    def started(self) -> None:
+        self.policy.started(self.clock())
+
+    def poll(self) -> None:
+        now = self.clock()
+        if self.restart_at is None:
+            problem = self.problem()
+            if problem is None:
+                return
+            self._schedule(now, problem)
+            return
+        if now < self.restart_at:
+            return
+        self.restart_at = None
+        self.restarts += 1
+        log.warning(f"restarting {self.name}", attempt=self.policy.failures)
+        self.policy.started(now)
+        try:
+            self.start()
+        except (StackError, ClusterError, OSError, subprocess.SubprocessError) as e:
+            self._schedule(self.clock(), f"restart failed: {e}")
+
+    def _schedule(self, now: float, problem: str) -> None:
+        delay = self.policy.next_delay(now)
+        self.restart_at = now + delay
+        log.error(f"{self.name} {problem}; starting it again in {delay:g} s", exits_in_a_row=self.policy.failures)
 
 
 class Stack:
@@ -54,6 +135,7 @@ class Stack:
         self.asterisk: subprocess.Popen[bytes] | None = None
         self.controller: subprocess.Popen[bytes] | None = None
         self.controller_started = 0.0
+        self.account: Account | None = None  # Asterisk's unprivileged user, when started by root
 
     # ---- set-up --------------------------------------------------------------------------------
     async def prepare(self) -> None:
@@ -61,6 +143,9 @@ class Stack:
         s.var_dir.mkdir(parents=True, exist_ok=True)
         if not (s.asterisk_dir / "sbin" / "asterisk").exists():
             raise StackError(f"no Asterisk at {s.asterisk_dir}: run `make asterisk` (make run does it)")
+        self.account = await asyncio.to_thread(asterisk_account, s.asterisk_user)
+        if self.account:
+            await asyncio.to_thread(place_dirs, s.var_dir, [*ASTERISK_VAR_DIRS, "prompts"], self.account)
         if self.cluster:
             await asyncio.to_thread(self.cluster.start)
             await self.cluster.ensure_database()
@@ -77,8 +162,22 @@ class Stack:
                 contributed.update(await plugin.asterisk_context())
         finally:
             await controller.db.close()
-        render_asterisk(s, contributed)
-        log.info("configuration rendered", etc=str(s.asterisk_etc), agents=len(contributed.get("agents", [])))
+        render_asterisk(s, contributed, run_as=self.account)
+        if self.account:
+            await asyncio.to_thread(self._give_asterisk_its_dirs, self.account)
+        log.info(
+            "configuration rendered",
+            etc=str(s.asterisk_etc.resolve()),
+            agents=len(contributed.get("agents", [])),
+            asterisk_user=self.account.user if self.account else None,
+        )
+
+    def _give_asterisk_its_dirs(self, account: Account) -> None:
+        """Asterisk owns what it writes; its configuration is readable by it alone (the controller runs as
+        root and reads recordings and logs anyway); the prompts are readable by all."""
+        for name in ASTERISK_VAR_DIRS:
+            give(self.settings.var_dir / name, account, private=name == "asterisk-etc")
+        make_readable(self.settings.prompts_dir)
 
     # ---- Asterisk ------------------------------------------------------------------------------
     @property
@@ -96,9 +195,10 @@ class Stack:
     def start_asterisk(self, timeout: float = 60) -> None:
         log_dir = self.settings.log_dir
         log_dir.mkdir(parents=True, exist_ok=True)
+        run_as = ["-U", self.account.user, "-G", self.account.group] if self.account else []
         with (log_dir / "asterisk-console.log").open("ab") as out:
             self.asterisk = subprocess.Popen(
-                [*self.asterisk_cmd, "-f", "-n"],
+                [*self.asterisk_cmd, "-f", "-n", *run_as],
                 stdout=out,
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,
@@ -114,7 +214,7 @@ class Stack:
                 raise StackError("Asterisk did not open its control socket in time")
             time.sleep(0.2)
         self.asterisk_cli("core waitfullybooted", timeout=timeout)
-        log.info("Asterisk started", pid=self.asterisk.pid)
+        log.info("Asterisk started", pid=self.asterisk.pid, user=self.account.user if self.account else None)
 
     def stop_asterisk(self) -> None:
         if self.asterisk is None or self.asterisk.poll() is not None:
@@ -156,11 +256,11 @@ class Stack:
             self.controller.wait()
         log.info("controller stopped")
 
-    def health(self) -> dict[str, Any] | None:
-        """The controller's health report (also when it says 503), or None if it does not answer."""
-        url = f"http://{self.settings.bind_host}:{self.settings.http_port}/healthz"
+    def _get(self, path: str, timeout: float = 2.0) -> dict[str, Any] | None:
+        """The controller's JSON answer at ``path`` (also when it says 503), or None if it does not answer."""
+        url = f"http://{self.settings.bind_host}:{self.settings.http_port}{path}"
         try:
-            with urllib.request.urlopen(url, timeout=2) as r:
+            with urllib.request.urlopen(url, timeout=timeout) as r:
                 return json.load(r)  # type: ignore[no-any-return]
         except urllib.error.HTTPError as e:
             try:
@@ -170,51 +270,77 @@ class Stack:
         except (OSError, ValueError):
             return None
 
+    def health(self) -> dict[str, Any] | None:
+        return self._get("/healthz")
+
+    def alive(self) -> bool:
+        answer = self._get("/livez")
+        return bool(answer and answer.get("alive"))
+
     # ---- supervision ---------------------------------------------------------------------------
-    def supervise(
-        self, poll: float = 0.5, max_restarts: int = 5, window: float = 300, liveness_timeout: float = LIVENESS_TIMEOUT
-    ) -> int:
-        """Until SIGINT/SIGTERM: restart a child that died (Asterisk or the controller); give up, stopping
-        everything, if one keeps dying. A controller that stops answering HTTP for ``liveness_timeout`` is
+    def _process_problem(self, name: str) -> Callable[[], str | None]:
+        def problem() -> str | None:
+            proc: subprocess.Popen[bytes] | None = getattr(self, name)
+            if proc is None or proc.poll() is None:
+                return None
+            return f"exited (code {proc.returncode})"
+
+        return problem
+
+    def _postgres_problem(self) -> str | None:
+        assert self.cluster is not None
+        if self.cluster.postmaster_died():
+            return f"postmaster (pid {self.cluster.postmaster_pid()}) died"
+        return None
+
+    def children(self) -> list[Supervised]:
+        kids = [
+            Supervised("asterisk", self._process_problem("asterisk"), self.start_asterisk),
+            Supervised("controller", self._process_problem("controller"), self.start_controller),
+        ]
+        if self.cluster is not None:
+            kids.insert(0, Supervised("postgresql", self._postgres_problem, self.cluster.start))
+        return kids
+
+    def supervise(self, poll: float = 0.5, liveness_timeout: float = LIVENESS_TIMEOUT) -> int:
+        """Until SIGINT/SIGTERM: restart a child that died (PostgreSQL's postmaster, Asterisk, the controller),
+        with back-off, for ever. A controller that leaves ``/livez`` unanswered for ``liveness_timeout`` is
         killed (and so restarted): a hung controller would otherwise hold callers silent in the IVR, while
         killing it closes their AGI sockets and the dialplan's defaults route them to an agent.
-        Prints the banner once the controller first reports healthy."""
+        Prints the banner once the controller first reports ready."""
         stopping: list[int] = []
         for sig in (signal.SIGINT, signal.SIGTERM):
             signal.signal(sig, lambda signum, _frame: stopping.append(signum))
-        restarts: dict[str, list[float]] = {"asterisk": [], "controller": []}
+        children = self.children()
+        for child in children:
+            child.started()
         announced = False
-        last_answer = time.monotonic()
+        silent_since: float | None = self.controller_started
         while not stopping:
             time.sleep(poll)
-            report = self.health()
-            if report is not None:
-                last_answer = time.monotonic()
-                if not announced and report.get("ok"):
+            if self.controller is not None and self.controller.poll() is None:
+                if self.alive():
+                    silent_since = None
+                else:
+                    now = time.monotonic()
+                    silent_since = max(silent_since or now, self.controller_started)
+                    if now - silent_since > liveness_timeout:
+                        log.error(
+                            "controller not answering /livez; killing it", silent_seconds=round(now - silent_since, 1)
+                        )
+                        self.controller.kill()
+                        self.controller.wait()
+                        silent_since = None
+            if not announced:
+                report = self.health()
+                if report is not None and report.get("ok"):
                     print_banner(self.settings)
                     announced = True
-            elif self.controller is not None and self.controller.poll() is None:
-                silent = time.monotonic() - max(last_answer, self.controller_started)
-                if silent > liveness_timeout:
-                    log.error("controller not answering; killing it", silent_seconds=round(silent, 1))
-                    self.controller.kill()
-                    self.controller.wait()
-            for name, proc, start in (
-                ("asterisk", self.asterisk, self.start_asterisk),
-                ("controller", self.controller, self.start_controller),
-            ):
-                if proc is None or proc.poll() is None or stopping:
-                    continue
-                now = time.monotonic()
-                restarts[name] = [t for t in restarts[name] if now - t < window] + [now]
-                if len(restarts[name]) > max_restarts:
-                    log.error(f"{name} keeps exiting; stopping everything", restarts=max_restarts, window=window)
-                    return 1
-                log.error(f"{name} exited unexpectedly; restarting", code=proc.returncode)
-                try:
-                    start()
-                except StackError as e:
-                    log.error(f"{name} restart failed", error=str(e))
+            for child in children:
+                if stopping:
+                    break
+                child.poll()
+        log.info("stopping on signal", signal=stopping[0])
         return 0
 
     def run(self) -> int:

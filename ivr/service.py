@@ -8,12 +8,12 @@ queue the call.
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from crm_bridge.interface import CustomerLookup
 from crm_bridge.schemas import CustomerCard
+from hotline.bounded import bounded
 from hotline.bus import EventBus
 from hotline.fastagi import AgiSession
 from hotline.logs import get_logger
@@ -45,8 +45,7 @@ class IvrService:
     async def lookup(self, caller: str) -> tuple[CustomerCard | None, bool]:
         """(card, failed): a slow or broken CRM is treated as an unknown caller, never as a dead call."""
         try:
-            async with asyncio.timeout(self.lookup_timeout):
-                return await self.customers.card_by_phone(caller), False
+            return await bounded(self.customers.card_by_phone(caller), self.lookup_timeout), False
         except Exception as e:
             log.warning("customer look-up failed; treating caller as unknown", caller=caller, error=repr(e))
             return None, True

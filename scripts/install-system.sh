@@ -11,6 +11,13 @@ PKGS=(
   # tests: SIP traffic, browser
   sip-tester chromium
 )
+# the unprivileged system user Asterisk drops root to (hotline/runas.py creates it too, when missing)
+AST_USER=${HOTLINE_ASTERISK_USER-hotline-ast}
+if [ -n "$AST_USER" ] && [ "$(id -u)" = 0 ] && ! getent passwd "$AST_USER" > /dev/null; then
+  useradd --system --user-group --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin \
+    --comment "hotline Asterisk" "$AST_USER"
+  echo "[system] created system user $AST_USER (Asterisk runs as it)"
+fi
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing+=("$p")

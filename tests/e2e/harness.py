@@ -7,6 +7,7 @@ import json
 import os
 import random
 import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -162,13 +163,26 @@ class HotlineStack:
             pid_file = self.var / name
             if pid_file.exists():
                 leftovers.append(int(pid_file.read_text()))
-        postmaster = LocalCluster(self.var, self.ports["pg"]).data / "postmaster.pid"
+        cluster = LocalCluster(self.var, self.ports["pg"])
+        postmaster = cluster.data / "postmaster.pid"
         if postmaster.exists():
             leftovers.append(int(postmaster.read_text().split()[0]))
         for pid in leftovers:
             kill_pid(pid, signal.SIGTERM)
             if not wait_gone(pid, 10):
                 kill_pid(pid, signal.SIGKILL)
+        etc = self.var / "asterisk-etc"
+        if etc.is_symlink():  # Asterisk's directories were moved out of the 0700 temporary directory
+            shutil.rmtree(etc.resolve().parent, ignore_errors=True)
+        if not cluster.base.is_relative_to(self.workdir):  # so was the throwaway cluster (/var/tmp)
+            shutil.rmtree(cluster.base, ignore_errors=True)
+
+    def livez(self) -> dict[str, Any] | None:
+        try:
+            with urllib.request.urlopen(self.url + "/livez", timeout=2) as r:
+                return json.load(r)  # type: ignore[no-any-return]
+        except OSError:
+            return None
 
 
 @dataclass

@@ -42,6 +42,8 @@ _unique = itertools.count()
 # (method, OpenAPI path) → (who is allowed, request body)
 MATRIX: dict[tuple[str, str], tuple[set[str], Any]] = {
     ("GET", "/healthz"): (EVERYONE, None),
+    ("GET", "/livez"): (EVERYONE, None),
+    ("GET", "/readyz"): (EVERYONE, None),
     ("GET", "/metrics"): (EVERYONE, None),
     ("POST", "/api/session"): (EVERYONE, {"username": "1003", "password": "agent1003"}),
     ("GET", "/api/session"): (SIGNED_IN, None),

@@ -35,3 +35,19 @@ async def test_card_by_phone_has_only_open_tickets_and_normalises(db: Database) 
     assert await directory.card_by_phone("13311112222") is None
     assert await directory.card_by_phone("") is None
     assert await directory.card_by_phone("anonymous") is None
+
+
+async def test_a_database_known_to_be_away_fails_the_lookup_at_once(db: Database) -> None:
+    """While the health probe says the database is away, a look-up does not queue up behind it: the IVR
+    hears "unknown caller" at once instead of after its whole time bound."""
+    import pytest
+
+    from hotline.errors import DatabaseUnavailable
+
+    await load_demo_data(db)
+    directory = CustomerDirectory(db)
+    db.available = False
+    with pytest.raises(DatabaseUnavailable):
+        await directory.card_by_phone("13800138000")
+    db.available = True
+    assert await directory.card_by_phone("13800138000") is not None

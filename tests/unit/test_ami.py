@@ -133,6 +133,7 @@ class FakeAsterisk:
         self.actions: list[dict[str, str]] = []
         self.logins = 0
         self.answer_pings = True
+        self.booted = True
         self.replies: dict[str, Reply] = {}
         self.writers: list[asyncio.StreamWriter] = []
         self.server: asyncio.Server | None = None
@@ -172,6 +173,8 @@ class FakeAsterisk:
                         self.logins += 1
                     status = "Success\r\nMessage: Authentication accepted" if ok else "Error\r\nMessage: denied"
                     writer.write(f"Response: {status}\r\nActionID: {aid}\r\n\r\n".encode())
+                    if ok and self.booted:  # as Asterisk does for a session that may read system events
+                        writer.write(b"Event: FullyBooted\r\nPrivilege: system,all\r\nStatus: Fully Booted\r\n\r\n")
                 elif name == "Ping":
                     if self.answer_pings:
                         writer.write(f"Response: Success\r\nActionID: {aid}\r\nPing: Pong\r\n\r\n".encode())
@@ -222,7 +225,7 @@ async def test_login_then_events_in_order(asterisk: FakeAsterisk) -> None:
         asterisk.send(b"Event: Hangup\r\nUniqueid: 1\r\n\r\nEvent: Newchannel\r\nUniqueid: 2\r\n\r\n")
         await eventually(lambda: len(seen) == 3)
     assert seen == [("new", "1"), ("hangup", "1"), ("new", "2")]
-    assert client.events_received == 4 and client.events_dispatched == 3
+    assert client.events_received == 5 and client.events_dispatched == 4  # FullyBooted too
 
 
 async def test_responses_find_their_actions_among_events(asterisk: FakeAsterisk) -> None:
@@ -289,6 +292,30 @@ async def test_errors_and_timeouts_raise(asterisk: FakeAsterisk) -> None:
         with pytest.raises(AmiActionError, match="no response"):
             await client.action("Slow")
         assert client.connected  # a slow action is not a dead connection
+
+
+async def test_a_booting_asterisk_is_synced_only_once_it_is_fully_booted(asterisk: FakeAsterisk) -> None:
+    """Right after a restart Asterisk takes logins before app_queue is loaded: the connected handlers (the
+    resync, the agents' reconcile) must wait for FullyBooted, else they meet "unknown command"."""
+    asterisk.booted = False
+    client = AmiClient("127.0.0.1", asterisk.port, "u", "s")
+    synced: list[bool] = []
+    client.on_connected(lambda: synced.append(True))
+    async with running(client):
+        await eventually(lambda: asterisk.logins == 1)
+        await asyncio.sleep(0.2)
+        assert synced == [] and not client.connected
+        asterisk.send(b"Event: FullyBooted\r\nPrivilege: system,all\r\nStatus: Fully Booted\r\n\r\n")
+        await eventually(lambda: synced == [True])
+        assert client.connected
+    assert "FullyBooted" in client.handled_events  # so the event filter lets it through
+
+
+async def test_an_asterisk_that_never_says_booted_is_used_after_a_while(asterisk: FakeAsterisk) -> None:
+    asterisk.booted = False
+    client = AmiClient("127.0.0.1", asterisk.port, "u", "s", boot_timeout=0.3)
+    async with running(client):
+        assert await client.wait_connected(5)
 
 
 async def test_server_disconnect_reconnects_and_syncs_again(asterisk: FakeAsterisk) -> None:

@@ -1,0 +1,117 @@
+"""The supervisor's policy: back-off for a child that keeps dying, kept trying for ever, with a fake clock."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from hotline.pgcluster import LocalCluster
+from hotline.stack import RestartPolicy, StackError, Supervised
+
+
+def test_back_off_doubles_to_the_cap_and_never_gives_up() -> None:
+    p = RestartPolicy(base=1, cap=60, healthy_after=60)
+    now = 0.0
+    delays = []
+    for _ in range(12):  # a crash loop: each start dies at once
+        p.started(now)
+        now += 0.5
+        delay = p.next_delay(now)
+        delays.append(delay)
+        now += delay
+    assert delays == [1, 2, 4, 8, 16, 32, 60, 60, 60, 60, 60, 60]
+
+
+def test_back_off_resets_after_a_healthy_run() -> None:
+    p = RestartPolicy(base=1, cap=60, healthy_after=60)
+    p.started(0)
+    assert p.next_delay(1) == 1
+    p.started(2)
+    assert p.next_delay(3) == 2
+    p.started(5)
+    assert p.next_delay(64) == 4  # ran 59 s: not yet healthy, the back-off goes on
+    p.started(68)
+    assert p.next_delay(128) == 1  # ran 60 s: healthy, the count starts over
+    assert p.failures == 1
+    assert p.next_delay(129) == 2  # failed to start at all (no started()): no reset
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_supervised_restarts_after_the_delay_and_counts_failed_starts() -> None:
+    clock = FakeClock()
+    alive = {"up": True}
+    starts: list[float] = []
+    fail_next = {"n": 0}
+
+    def start() -> None:
+        starts.append(clock.now)
+        if fail_next["n"]:
+            fail_next["n"] -= 1
+            raise StackError("port in use")
+        alive["up"] = True
+
+    child = Supervised(
+        "asterisk", lambda: None if alive["up"] else "exited (code -9)", start, RestartPolicy(), clock=clock
+    )
+    child.started()
+    clock.now += 100
+    child.poll()
+    assert starts == [] and child.restart_at is None  # fine: nothing to do
+
+    alive["up"] = False
+    child.poll()
+    assert child.restart_at == clock.now + 1  # ran 100 s: first delay
+    clock.now += 0.5
+    child.poll()
+    assert starts == []  # still waiting
+    fail_next["n"] = 2
+    clock.now += 0.6
+    child.poll()  # attempt 1 fails → 2 s
+    assert len(starts) == 1 and child.restart_at == pytest.approx(clock.now + 2)
+    clock.now += 2
+    child.poll()  # attempt 2 fails → 4 s
+    assert len(starts) == 2 and child.restart_at == pytest.approx(clock.now + 4)
+    clock.now += 4
+    child.poll()  # attempt 3 succeeds
+    assert len(starts) == 3 and child.restart_at is None and alive["up"] and child.restarts == 3
+
+
+def test_postmaster_death_is_seen_from_its_pid_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(LocalCluster, "_reachable_by_postgres", staticmethod(lambda _: True))
+    cluster = LocalCluster(tmp_path, 5999)
+    cluster.data.mkdir(parents=True)
+    assert cluster.postmaster_pid() is None and not cluster.postmaster_died()  # never started / stopped cleanly
+
+    pidfile = cluster.data / "postmaster.pid"
+    pidfile.write_text(f"{os.getpid()}\n{cluster.data}\n")
+    assert cluster.postmaster_pid() == os.getpid() and not cluster.postmaster_died()  # alive (or frozen)
+
+    gone = subprocess.Popen(["true"])
+    gone.wait()
+    pidfile.write_text(f"{gone.pid}\n{cluster.data}\n")
+    assert cluster.postmaster_died()  # left its file behind: crashed or killed
+
+
+def test_status_summary_names_what_is_not_ok() -> None:
+    from hotline.cli import summary
+
+    report = {
+        "ok": False,
+        "status": "degraded",
+        "components": {
+            "ami": {"ok": True, "status": "ok"},
+            "database": {"ok": False, "status": "down", "since": "2026-01-01T00:00:00", "error": "no answer"},
+        },
+    }
+    assert summary(report) == "hotline: degraded; database down since 2026-01-01T00:00:00: no answer"
+    assert summary({"ok": True, "status": "ok", "components": {"ami": {"ok": True}}}) == "hotline: ok"
