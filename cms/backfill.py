@@ -17,6 +17,7 @@ from datetime import timedelta
 from sqlalchemy import text
 
 from hotline.db import Database
+from hotline.errors import first_line
 from hotline.logs import get_logger
 
 log = get_logger(__name__)
@@ -167,4 +168,4 @@ class Backfill:
             except asyncio.CancelledError:
                 raise
             except Exception as e:
-                log.warning("back-fill skipped; will try again", error=str(e).splitlines()[0] if str(e) else repr(e))
+                log.warning("back-fill skipped; will try again", error=first_line(e))

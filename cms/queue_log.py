@@ -32,6 +32,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from cms.models import QueueLogLine, QueueLogOffset, QueueLogReject
 from hotline.columns import fit_row
 from hotline.db import Database
+from hotline.errors import first_line
 from hotline.logs import get_logger
 from hotline.outbox import FIRST_BACKOFF, MAX_BACKOFF, is_transient
 
@@ -197,7 +198,7 @@ class QueueLogIngester:
             except Exception as e:
                 self.last_error = repr(e)
                 if is_transient(e):
-                    log.warning("queue_log not stored yet; will retry", retry_in=delay, error=str(e).splitlines()[0])
+                    log.warning("queue_log not stored yet; will retry", retry_in=delay, error=first_line(e))
                 else:
                     log.error("queue_log ingestion failed; will retry", retry_in=delay, error=repr(e))
                 self.pos = None  # re-read the stored position: the database is the truth
@@ -278,7 +279,7 @@ class QueueLogIngester:
             if is_transient(e) or not await self.db.ping():
                 raise
             # a line PostgreSQL refuses: store the others, keep that one aside
-            log.error("queue_log batch refused; storing line by line", error=str(e).splitlines()[0])
+            log.error("queue_log batch refused; storing line by line", error=first_line(e))
             rows, moved = await self._store_one_by_one(Position(inode, chunk.end, head), rows)
             rejects += moved
         self.lines_total += len(rows)
@@ -307,7 +308,7 @@ class QueueLogIngester:
                                 "src_inode": pos.inode,
                                 "src_offset": row["src_offset"],
                                 "line": line,
-                                "reason": str(e).splitlines()[0],
+                                "reason": first_line(e),
                             },
                         )
                     )

@@ -60,7 +60,6 @@ class Settings(BaseSettings):
     queue_timeout: int = 300  # seconds a caller waits before being offered voicemail
     ami_username: str = "hotline"
     ami_secret: str | None = None
-    token_secret: str | None = None
     lookup_timeout: float = 1.5  # the IVR never waits longer than this for the CRM
     # the system user (and its group) Asterisk drops root to; created by the set-up. "" keeps the user
     # that starts it (and a non-root start always does)
@@ -172,10 +171,6 @@ class Settings(BaseSettings):
         return self.ami_secret or self.secrets["ami_secret"]
 
     @property
-    def token_key(self) -> bytes:
-        return (self.token_secret or self.secrets["token_secret"]).encode()
-
-    @property
     def db_url(self) -> str:
         if self.database_url:
             url = self.database_url
@@ -196,7 +191,7 @@ def load_or_create_secrets(var_dir: Path) -> dict[str, str]:
     if path.exists():
         data = json.loads(path.read_text())
     changed = False
-    for key in ("ami_secret", "token_secret"):
+    for key in ("ami_secret",):
         if not data.get(key):
             data[key] = secrets.token_urlsafe(24)
             changed = True

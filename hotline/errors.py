@@ -55,3 +55,10 @@ class TooManyRequests(HotlineError):
 class ServiceUnavailable(HotlineError):
     status_code = 503
     code = "unavailable"
+
+
+def first_line(e: BaseException) -> str:
+    """An exception in one line for a log: its message's first line, or its repr when it has none (a bare
+    ``TimeoutError()`` says nothing in ``str``)."""
+    lines = str(e).strip().splitlines()
+    return lines[0] if lines else repr(e)

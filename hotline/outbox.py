@@ -33,6 +33,7 @@ from pydantic import BaseModel, ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hotline.db import Database
+from hotline.errors import first_line
 from hotline.logs import get_logger
 
 log = get_logger(__name__)
@@ -356,7 +357,7 @@ class Outbox:
             raise
         except Exception as e:
             if is_transient(e) or not await self._database_answers():
-                raise TransientError(repr(e) if isinstance(e, TimeoutError) else str(e).splitlines()[0]) from e
+                raise TransientError(first_line(e)) from e
             if len(rows) == 1:
                 await self._park(rows[0], str(e))
                 return

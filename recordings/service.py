@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from cti.events import CallEnded, CallRecord
 from hotline.columns import fit_row
 from hotline.db import Database
+from hotline.errors import first_line
 from hotline.logs import bind_call, get_logger
 from hotline.outbox import Outbox
 from recordings.models import Recording
@@ -206,5 +207,5 @@ class RecordingCatalog:
             except asyncio.CancelledError:
                 raise
             except Exception as e:
-                log.warning("recordings reconcile skipped; will try again", error=str(e).splitlines()[0] or repr(e))
+                log.warning("recordings reconcile skipped; will try again", error=first_line(e))
             await asyncio.sleep(self.reconcile_every)

@@ -133,6 +133,18 @@ class HotlineStack:
         except OSError:
             return None
 
+    def log_mark(self) -> int:
+        """Where the stack's log ends now (for ``log_since``)."""
+        try:
+            return self.log_path.stat().st_size
+        except FileNotFoundError:
+            return 0
+
+    def log_since(self, mark: int) -> str:
+        with self.log_path.open("rb") as f:
+            f.seek(mark)
+            return f.read().decode(errors="replace")
+
     def log_tail(self, lines: int = 60) -> str:
         try:
             return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])

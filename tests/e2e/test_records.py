@@ -15,7 +15,7 @@ import contextlib
 import os
 import signal
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 
@@ -39,13 +39,13 @@ def outage(cluster: LocalCluster, kind: str) -> Iterator[None]:
         yield
 
 
-async def wait_until(what: str, check: object, timeout: float) -> None:
+async def wait_until(what: Callable[[], str], check: object, timeout: float, stack: HotlineStack) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if await check():  # type: ignore[operator]
             return
         await asyncio.sleep(0.5)
-    raise AssertionError(f"{what}: not within {timeout} s")
+    raise AssertionError(f"{what()}: not within {timeout} s; health {stack.health()}\n{stack.log_tail(60)}")
 
 
 async def first_pop(desks: list[Desk], after: set[str], timeout: float) -> tuple[Desk, str]:
@@ -111,6 +111,8 @@ async def test_database_outage_loses_no_record(
     for caller in (long_call, short_call):  # each caller hung up itself: nobody was dropped
         assert len(caller.sent_at("BYE")) == 1, caller.output()
 
+    found: dict[str, int] = {}
+
     async def all_records_in() -> bool:
         rows = await fetch_all(stack, "SELECT call_id FROM interactions WHERE call_id = ANY($1)", [first, second])
         recs = await fetch_all(stack, "SELECT call_id FROM recordings WHERE call_id = ANY($1)", [first, second])
@@ -119,9 +121,10 @@ async def test_database_outage_loses_no_record(
             "SELECT DISTINCT callid FROM queue_log WHERE callid = ANY($1) AND event LIKE 'COMPLETE%'",
             [first, second],
         )
+        found.update(interactions=len(rows), recordings=len(recs), completed_in_queue_log=len(done))
         return len(rows) == 2 and len(recs) == 2 and len(done) == 2
 
-    await wait_until("every record once the database is back", all_records_in, 90)
+    await wait_until(lambda: f"every record once the database is back (found {found})", all_records_in, 90, stack)
     assert pid_of(stack, "asterisk") == asterisk_pid
 
     rows = {

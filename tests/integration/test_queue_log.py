@@ -17,7 +17,7 @@ from cti.events import CallRecord
 from hotline.db import Database
 from hotline.demo import load_demo_data
 from hotline.pgcluster import LocalCluster
-from tests.integration.faults import stopped
+from tests.integration.faults import frozen, stopped
 from tests.integration.waiting import until
 
 
@@ -177,3 +177,25 @@ async def test_back_fill_builds_a_row_from_queue_log_and_a_live_record_replaces_
     async with db.session() as s:
         row = (await s.execute(select(Interaction).where(Interaction.call_id == "4.1"))).scalar_one()
     assert row.source == "live"
+
+
+async def test_a_frozen_database_times_out_the_ingester_which_catches_up_after(
+    db: Database, pg_cluster: LocalCluster, tmp_path: Path
+) -> None:
+    """A frozen database ends in a bare ``TimeoutError`` (no message): the ingester logs it, keeps its
+    position and goes on once the database answers again — it must never die of it."""
+    path = tmp_path / "queue_log"
+    append(path, line(1795400000, "9.1", "ENTERQUEUE", "", "13800138000", "1"))
+    ingester = QueueLogIngester(path, db, poll=0.1, timeout=1.0)
+    ingester.start()
+    try:
+        await until(lambda: ingester.lines_total == 1)
+        with frozen(pg_cluster):
+            append(path, line(1795400001, "9.1", "CONNECT", "1", "9.2", "1", agent="Wang Fang"))
+            await asyncio.sleep(4)  # attempts time out meanwhile
+            assert ingester.lines_total == 1
+        await until(lambda: ingester.lines_total == 2, timeout=20)
+        assert ingester._task is not None and not ingester._task.done()
+    finally:
+        await ingester.stop()
+    assert [e for _, e in await events(db)] == ["ENTERQUEUE", "CONNECT"]

@@ -14,6 +14,6 @@ from hotline.config import Settings
 
 @pytest.fixture
 def controller_parts(tmp_path: Path) -> Iterator[SimpleNamespace]:
-    settings = Settings(var_dir=tmp_path, ami_secret="x", token_secret="y")
+    settings = Settings(var_dir=tmp_path, ami_secret="x")
     controller = Controller(settings)
     yield SimpleNamespace(core=controller.core, controller=controller, cti=controller.plugin("cti"))

@@ -123,24 +123,22 @@ def test_secrets_are_created_private_and_stable(monkeypatch: pytest.MonkeyPatch,
     monkeypatch.setenv("HOTLINE_VAR_DIR", str(var))
     first = Settings()
     assert first.var_dir == var
-    ami, key = first.ami_password, first.token_key
+    ami = first.ami_password
     assert len(ami) >= 24
     path = var / "secrets.json"
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     again = Settings()
-    assert (again.ami_password, again.token_key) == (ami, key)
+    assert again.ami_password == ami
     assert not (var / "secrets.tmp").exists()
 
 
 def test_explicit_secrets_win(tmp_path: Path) -> None:
-    s = Settings(var_dir=tmp_path, ami_secret="given", token_secret="tok")
+    s = Settings(var_dir=tmp_path, ami_secret="given")
     assert s.ami_password == "given"
-    assert s.token_key == b"tok"
 
 
 def test_missing_secret_is_added_to_an_existing_file(tmp_path: Path) -> None:
-    (tmp_path / "secrets.json").write_text('{"ami_secret": "kept"}')
+    (tmp_path / "secrets.json").write_text("{}")
     s = Settings(var_dir=tmp_path)
-    assert s.ami_password == "kept"
-    assert s.token_key
-    assert Settings(var_dir=tmp_path).token_key == s.token_key
+    assert s.ami_password
+    assert Settings(var_dir=tmp_path).ami_password == s.ami_password
