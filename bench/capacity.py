@@ -60,6 +60,7 @@ class PathResult:
     asterisk_cpu: float = 0.0
     controller_cpu: float = 0.0
     seconds: float = 0.0  # wall time of the measured windows
+    ami_events: int = 0  # AMI events the controller received during them
     to_agent: list[float] = field(default_factory=list)
 
     def ms_per_call(self, cpu: float) -> float:
@@ -76,8 +77,15 @@ class PathResult:
             f"{self.name:<24} calls {self.calls:>4}  failed {self.failed:>3}  "
             f"Asterisk {self.ms_per_call(self.asterisk_cpu):6.1f} ms CPU/call  "
             f"controller {self.ms_per_call(self.controller_cpu):5.1f} ms CPU/call  "
+            f"AMI events/call {self.ami_events / max(self.calls, 1):5.1f}  "
             f"INVITE→agent p50 {p50:.2f} s p95 {p95:.2f} s"
         )
+
+
+def ami_events(stack: HotlineStack) -> int:
+    """AMI events the controller has received since it started (from /healthz)."""
+    health = stack.health() or {}
+    return int(health.get("components", {}).get("ami", {}).get("events", 0))
 
 
 def successful_calls(output: str) -> tuple[int, int]:
@@ -159,11 +167,13 @@ async def main(args: argparse.Namespace) -> None:
                 for number, result in results.items():
                     since = time.time()
                     a0, c0, t0 = cpu_seconds(asterisk_pid), cpu_seconds(controller_pid), time.monotonic()
+                    e0 = ami_events(stack)
                     ok, bad = await asyncio.to_thread(run_load, stack, phone.workdir, number, args.rate, args.seconds)
                     await asyncio.sleep(3)  # the last interactions are written after the hang-ups
                     result.asterisk_cpu += cpu_seconds(asterisk_pid) - a0
                     result.controller_cpu += cpu_seconds(controller_pid) - c0
                     result.seconds += time.monotonic() - t0
+                    result.ami_events += ami_events(stack) - e0
                     result.calls += ok
                     result.failed += bad
                     result.to_agent += await time_to_agent(stack, since)

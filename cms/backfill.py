@@ -10,14 +10,13 @@ later replaces it (the interaction upsert lets "live" win); a back-fill never to
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 from datetime import timedelta
 
 from sqlalchemy import text
 
+from hotline.background import Periodic
 from hotline.db import Database
-from hotline.errors import first_line
 from hotline.logs import get_logger
 
 log = get_logger(__name__)
@@ -117,8 +116,7 @@ class Backfill:
         self.every = every
         self.timeout = timeout
         self.rows_total = 0
-        self._poke = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
+        self.task = Periodic("back-fill", self.run, every)
 
     async def run(self) -> int:
         """Write the missing rows now; returns how many."""
@@ -142,30 +140,13 @@ class Backfill:
 
     def poke(self) -> None:
         """Run soon (the ingester caught up with new lines)."""
-        self._poke.set()
+        self.task.poke()
 
     async def poked(self) -> None:
         self.poke()
 
     def start(self) -> None:
-        self._task = asyncio.create_task(self._loop(), name="backfill")
+        self.task.start()
 
     async def stop(self) -> None:
-        if self._task:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
-
-    async def _loop(self) -> None:
-        while True:
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(self.every):
-                    await self._poke.wait()
-            self._poke.clear()
-            try:
-                await self.run()
-            except asyncio.CancelledError:
-                raise
-            except Exception as e:
-                log.warning("back-fill skipped; will try again", error=first_line(e))
+        await self.task.stop()

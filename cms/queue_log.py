@@ -30,6 +30,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cms.models import QueueLogLine, QueueLogOffset, QueueLogReject
+from hotline.background import Background
 from hotline.columns import fit_row
 from hotline.db import Database
 from hotline.errors import first_line
@@ -167,18 +168,14 @@ class QueueLogIngester:
         self.lines_total = 0
         self.rejects_total = 0
         self.last_error: str | None = None
-        self._task: asyncio.Task[None] | None = None
+        self.task = Background("queue-log-ingester", self._run)
 
     # -- running ---------------------------------------------------------------------------------------
     def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="queue-log-ingester")
+        self.task.start()
 
     async def stop(self) -> None:
-        if self._task:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await self.task.stop()
 
     async def _run(self) -> None:
         delay = FIRST_BACKOFF

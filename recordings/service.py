@@ -22,9 +22,9 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cti.events import CallEnded, CallRecord
+from hotline.background import Periodic
 from hotline.columns import fit_row
 from hotline.db import Database
-from hotline.errors import first_line
 from hotline.logs import bind_call, get_logger
 from hotline.outbox import Outbox
 from recordings.models import Recording
@@ -112,18 +112,14 @@ class RecordingCatalog:
         self.root = recordings_dir
         self.reconcile_every = reconcile_every
         self.settle_seconds = 30.0
-        self._task: asyncio.Task[None] | None = None
+        self.task = Periodic("recordings reconcile", self.reconcile, reconcile_every)
         outbox.register(KIND, RecordingRecord, store_recordings)
 
     def start(self) -> None:
-        self._task = asyncio.create_task(self._reconcile_forever(), name="recordings-reconcile")
+        self.task.start()
 
     async def stop(self) -> None:
-        if self._task:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await self.task.stop()
 
     def candidates(self, call: CallRecord) -> list[Path]:
         """Where the dialplan put it: <root>/<Y/m/d of the call's start, Asterisk's local time>/<uniqueid>.wav
@@ -199,13 +195,3 @@ class RecordingCatalog:
         if missing:
             log.info("recordings reconciled", found=len(missing))
         return len(missing)
-
-    async def _reconcile_forever(self) -> None:
-        while True:
-            try:
-                await self.reconcile()
-            except asyncio.CancelledError:
-                raise
-            except Exception as e:
-                log.warning("recordings reconcile skipped; will try again", error=first_line(e))
-            await asyncio.sleep(self.reconcile_every)

@@ -195,7 +195,7 @@ async def test_a_frozen_database_times_out_the_ingester_which_catches_up_after(
             await asyncio.sleep(4)  # attempts time out meanwhile
             assert ingester.lines_total == 1
         await until(lambda: ingester.lines_total == 2, timeout=20)
-        assert ingester._task is not None and not ingester._task.done()
+        assert ingester.task.running and ingester.task.crashes == 0  # it never died
     finally:
         await ingester.stop()
     assert [e for _, e in await events(db)] == ["ENTERQUEUE", "CONNECT"]
