@@ -26,7 +26,10 @@ class CmsPlugin(Plugin):
         self.interactions = InteractionWriter(core.outbox)
         core.bus.subscribe(CallEnded, self.interactions.on_call_ended)
         self.backfill = Backfill(core.db)
-        self.queue_log = QueueLogIngester(core.settings.queue_log_path, core.db, on_caught_up=self.backfill.poked)
+        # every 2 s: the lines of several calls share a transaction (the table is for reports, not live views)
+        self.queue_log = QueueLogIngester(
+            core.settings.queue_log_path, core.db, poll=2.0, on_caught_up=self.backfill.poked
+        )
         Gauge("hotline_queue_log_lines", "queue_log lines stored", registry=core.metrics).set_function(
             lambda: self.queue_log.lines_total
         )

@@ -29,6 +29,8 @@ class Database:
             url,
             pool_size=5,
             max_overflow=5,
+            # a ping before every checkout (three round trips): a database restart leaves the pool's
+            # connections dead, and a read must not fail on one; ``back()`` also drops them at once
             pool_pre_ping=True,
             pool_timeout=5,
             connect_args={"timeout": 5, "command_timeout": 10},
@@ -37,6 +39,10 @@ class Database:
         # the last health probe's verdict (hotline.health.DatabaseProbe): a service may fail fast on False
         # instead of waiting out its timeouts on a database that is away; optimistic until probed
         self.available = True
+
+    async def back(self) -> None:
+        """The database answers again after being away: drop the pooled connections (they died with it)."""
+        await self.engine.dispose(close=False)
 
     @asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:

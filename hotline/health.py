@@ -234,6 +234,7 @@ class DatabaseProbe:
     def __init__(self, db: Database, connect_timeout: float = 5.0) -> None:
         self.db = db
         self.connect_timeout = connect_timeout
+        self._tasks: set[asyncio.Future[None]] = set()
         _, self.connect_args = db.engine.dialect.create_connect_args(db.engine.url)
 
     async def __call__(self) -> None:
@@ -250,6 +251,9 @@ class DatabaseProbe:
     def record(self, ok: bool) -> None:
         if self.db.available != ok:
             self.db.available = ok
+            if ok:  # back from an outage: the pool's connections may be dead ones
+                self._tasks.add(task := asyncio.ensure_future(self.db.back()))
+                task.add_done_callback(self._tasks.discard)
 
 
 def build_router(monitor: HealthMonitor, extra: Callable[[], dict[str, Any]] | None = None) -> APIRouter:
