@@ -7,23 +7,15 @@ docs/EVENTS.md is that output, checked by a test.
 
 from __future__ import annotations
 
-import importlib
-
 from hotline.bus import EventBus
 from hotline.events import Event
-from hotline.plugins import PACKAGES
+from hotline.plugins import PACKAGES, package_modules
 
 
 def event_types(packages: tuple[str, ...] = PACKAGES) -> list[type[Event]]:
     """Every Event subclass declared in the packages' ``events`` modules, by package then name."""
     found: list[type[Event]] = []
-    for package in packages:
-        try:
-            module = importlib.import_module(f"{package}.events")
-        except ModuleNotFoundError as e:
-            if e.name != f"{package}.events":
-                raise
-            continue
+    for module in package_modules("events", packages):
         found += sorted(
             (v for v in vars(module).values() if isinstance(v, type) and issubclass(v, Event) and v is not Event),
             key=lambda t: t.__name__,

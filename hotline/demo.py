@@ -7,15 +7,13 @@ this module only runs them, in the order of ``hotline.plugins.PACKAGES``, in one
 
 from __future__ import annotations
 
-import importlib
-
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hotline.auth import Passwords, Role
 from hotline.auth.models import User
 from hotline.db import Database
-from hotline.plugins import PACKAGES
+from hotline.plugins import package_modules
 
 DEMO_QUEUE = "support"
 # username → (display name, password, roles, supervised queues)
@@ -65,13 +63,7 @@ async def load_demo_data(db: Database, passwords: Passwords | None = None) -> No
     async with db.session() as s:
         for username, (display, password, roles, queues) in STAFF.items():
             await demo_user(s, passwords, username, display, password, roles, queues)
-        for package in PACKAGES:
-            try:
-                module = importlib.import_module(f"{package}.demo")
-            except ModuleNotFoundError as e:
-                if e.name != f"{package}.demo":
-                    raise
-                continue
+        for module in package_modules("demo"):
             await module.load(s, passwords)
         # demo mode: demo users disabled by an earlier production start work again
         await s.execute(update(User).where(User.demo.is_(True)).values(disabled=False))

@@ -12,6 +12,7 @@ from __future__ import annotations
 import importlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from types import ModuleType
 from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
 
 from fastapi import APIRouter, FastAPI
@@ -120,11 +121,18 @@ def load_plugins(core: Core, packages: Iterable[str] = PACKAGES) -> list[Plugin]
     return plugins
 
 
-def import_models(packages: Iterable[str] = PACKAGES) -> None:
-    """Register every package's tables on the shared metadata (for Alembic and tests)."""
+def package_modules(name: str, packages: Iterable[str] = PACKAGES) -> list[ModuleType]:
+    """``<package>.<name>`` of every package that has one (``models``, ``events``, ``demo``), in order."""
+    found = []
     for package in packages:
         try:
-            importlib.import_module(f"{package}.models")
+            found.append(importlib.import_module(f"{package}.{name}"))
         except ModuleNotFoundError as e:
-            if e.name != f"{package}.models":
+            if e.name != f"{package}.{name}":
                 raise
+    return found
+
+
+def import_models(packages: Iterable[str] = PACKAGES) -> None:
+    """Register every package's tables on the shared metadata (for Alembic and tests)."""
+    package_modules("models", packages)

@@ -11,38 +11,18 @@ import signal
 import stat
 import subprocess
 import time
-from collections.abc import AsyncIterator, Callable, Coroutine
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from hotline.pgcluster import LocalCluster
-from tests.e2e.conftest import SIP_PASSWORD, Api
+from tests.e2e.conftest import SIP_PASSWORD, Login
 from tests.e2e.harness import HotlineStack, Phones, SippProcess, sox_stat
 
 pytestmark = pytest.mark.e2e
 
 ASTERISK_USER = "hotline-ast"
 FREEZE_SECONDS = 300
-Login = Callable[[str], Coroutine[Any, Any, str]]
-
-
-@pytest.fixture
-async def logged_in(api: Api) -> AsyncIterator[Login]:
-    tokens: list[str] = []
-
-    async def login(extension: str) -> str:
-        token = await api.token(extension)
-        tokens.append(token)
-        r = await api.post("/api/agents/me/login", token)
-        assert r.status_code == 200, r.text
-        return token
-
-    yield login
-    for token in tokens:
-        with contextlib.suppress(Exception):
-            await api.post("/api/agents/me/logout", token)
 
 
 def pid_of(stack: HotlineStack, name: str) -> int:
@@ -96,7 +76,7 @@ async def finished(proc: SippProcess, timeout: float) -> int:
 
 
 async def test_database_frozen_for_five_minutes_drops_no_call(
-    stack: HotlineStack, phones: Phones, logged_in: Login
+    stack: HotlineStack, phones: Phones, agent_session: Login
 ) -> None:
     """PostgreSQL frozen (SIGSTOP of the postmaster and of every backend, as a hung database host looks)
     for five minutes: a call in talk when it freezes and two calls placed during the freeze all complete;
@@ -112,7 +92,7 @@ async def test_database_frozen_for_five_minutes_drops_no_call(
         trace=True,
     )
     for extension in ("1009", "1010"):
-        await logged_in(extension)
+        await agent_session(extension)
     in_talk = phones.call("13900139000", digit="0", dtmf_at_ms=2000, hold_ms=45000, timeout_s=150, trace=True)
     await wait_answered(agent, 1, 30)
 
@@ -166,7 +146,7 @@ async def test_database_frozen_for_five_minutes_drops_no_call(
 
 
 async def test_asterisk_runs_unprivileged_and_still_records(
-    stack: HotlineStack, phones: Phones, logged_in: Login
+    stack: HotlineStack, phones: Phones, agent_session: Login
 ) -> None:
     asterisk = pid_of(stack, "asterisk")
     assert process_user(asterisk) == ASTERISK_USER
@@ -182,7 +162,7 @@ async def test_asterisk_runs_unprivileged_and_still_records(
     recordings = stack.var / "recordings"
     before = set(recordings.rglob("*.wav"))
     agent = phones.agent_phone("1010", SIP_PASSWORD("1010"), ring_ms=1000)
-    await logged_in("1010")
+    await agent_session("1010")
     caller = phones.call("13311112222", digit="0", dtmf_at_ms=2000, hold_ms=6000)
     assert await finished(caller, 90) == 0, caller.output()
     assert await finished(agent, 30) == 0, agent.output()
