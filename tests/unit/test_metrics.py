@@ -27,7 +27,8 @@ def test_core_gauges_read_the_live_parts() -> None:
     assert "hotline_agi_sessions_active 2.0" in text
 
 
-def test_the_packages_count_calls_pops_and_states(controller_parts: SimpleNamespace) -> None:
+async def test_the_packages_count_calls_pops_and_states(controller_parts: SimpleNamespace) -> None:
+    """Async: CallEnded also reaches the (coroutine) record writers, which need a running loop."""
     core, cti = controller_parts.core, controller_parts.cti
     for outcome in ("answered", "voicemail", "answered"):
         core.bus.publish(CallEnded(record=CallRecord(call_id=outcome, started_at=T, outcome=outcome)))
@@ -35,6 +36,7 @@ def test_the_packages_count_calls_pops_and_states(controller_parts: SimpleNamesp
     core.bus.publish(AgentStateChanged(agent="1001", state="paused", since=T))
     cti.calls.calls["4"] = object()
     cti.hub.connect("1001"), cti.hub.connect("1001"), cti.hub.connect("1002")
+    await core.bus.drain()
     text = render(core.metrics).decode()
     assert 'hotline_calls_total{outcome="answered"} 2.0' in text
     assert 'hotline_calls_total{outcome="voicemail"} 1.0' in text
