@@ -12,7 +12,7 @@ from sqlalchemy import select
 from cms.models import Interaction, QueueLogLine
 from hotline.auth import Access, Principal, Role
 from hotline.db import Database
-from hotline.deps import visible_to
+from hotline.deps import scoped
 from hotline.errors import Forbidden, NotFound
 
 
@@ -65,10 +65,9 @@ def build_router(db: Database, access: Access) -> APIRouter:
         summary="Most recent calls first: an agent's own, a supervisor's queues', all for admins",
     )
     async def interactions(limit: int = Query(50, ge=1, le=500), me: Principal = reader) -> list[InteractionView]:
-        stmt = select(Interaction).order_by(Interaction.id.desc()).limit(limit)
-        scope = visible_to(me, Interaction.agent, Interaction.queue)
-        if scope is not None:
-            stmt = stmt.where(scope)
+        stmt = scoped(
+            select(Interaction).order_by(Interaction.id.desc()).limit(limit), me, Interaction.agent, Interaction.queue
+        )
         async with db.session() as s:
             return [InteractionView.model_validate(r) for r in (await s.execute(stmt)).scalars()]
 
@@ -97,9 +96,7 @@ def build_router(db: Database, access: Access) -> APIRouter:
         stmt = select(QueueLogLine).order_by(QueueLogLine.id.desc()).limit(limit)
         if callid:
             stmt = stmt.where(QueueLogLine.callid == callid)
-        scope = visible_to(me, None, QueueLogLine.queue)
-        if scope is not None:
-            stmt = stmt.where(scope)
+        stmt = scoped(stmt, me, None, QueueLogLine.queue)
         async with db.session() as s:
             rows = list((await s.execute(stmt)).scalars())
         return [QueueLogView.model_validate(r) for r in reversed(rows)]

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, false, or_
+from sqlalchemy import ColumnElement, Select, false, or_
 
 from hotline.auth import Principal, Role
+
+S = TypeVar("S", bound=Select[Any])
 
 
 def visible_to(
@@ -22,3 +24,11 @@ def visible_to(
     if queue_column is not None and principal.has(Role.supervisor) and principal.supervised_queues:
         conditions.append(queue_column.in_(sorted(principal.supervised_queues)))
     return or_(*conditions) if conditions else false()
+
+
+def scoped(
+    stmt: S, principal: Principal, agent_column: Any | None, queue_column: Any | None, agents_see_own: bool = True
+) -> S:
+    """``stmt`` restricted to the rows ``principal`` may read (unchanged for admins)."""
+    scope = visible_to(principal, agent_column, queue_column, agents_see_own)
+    return stmt if scope is None else stmt.where(scope)

@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from hotline.auth import Access, Principal, Role
 from hotline.db import Database
-from hotline.deps import visible_to
+from hotline.deps import scoped
 from hotline.errors import Forbidden, NotFound, ServiceUnavailable
 from hotline.logs import get_logger
 from recordings.models import Recording, RecordingAccess
@@ -71,10 +71,8 @@ def build_router(db: Database, root: Path, access: Access, agents_hear_own: bool
         summary="Most recent first: an agent's own, a supervisor's queues', all for admins",
     )
     async def catalogue(limit: int = Query(50, ge=1, le=500), me: Principal = reader) -> list[RecordingView]:
-        stmt = select(Recording).order_by(Recording.id.desc()).limit(limit)
-        scope = visible_to(me, Recording.agent, Recording.queue, agents_see_own=agents_hear_own)
-        if scope is not None:
-            stmt = stmt.where(scope)
+        latest = select(Recording).order_by(Recording.id.desc()).limit(limit)
+        stmt = scoped(latest, me, Recording.agent, Recording.queue, agents_see_own=agents_hear_own)
         async with db.session() as s:
             return [RecordingView.model_validate(r) for r in (await s.execute(stmt)).scalars()]
 
