@@ -20,7 +20,7 @@ from hotline.events import Event
 from hotline.migrate import downgrade, upgrade
 from workorders.errors import InvalidTransition, InvalidWorkOrder, NotYourWorkOrder, RevisitNotAllowed
 from workorders.events import RevisitScheduled, WorkOrderChanged, WorkOrderEscalated, WorkOrderOpened
-from workorders.models import Revisit, WorkOrder
+from workorders.models import WorkOrder
 from workorders.policy import Policy
 from workorders.schemas import CallLink, NewWorkOrder, WorkOrderUpdate
 from workorders.services.desk import Actor, WorkOrderService

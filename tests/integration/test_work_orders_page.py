@@ -16,6 +16,7 @@ from playwright.async_api import Page, async_playwright, expect
 
 from hotline.db import Database
 from tests.integration.appkit import app_kit
+from tests.integration.waiting import until
 
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -42,9 +43,7 @@ async def base_url(db: Database, pg_url: str, tmp_path: Path) -> AsyncIterator[s
             uvicorn.Config(kit.app, host="127.0.0.1", port=port, lifespan="off", log_level="warning")
         )
         task = asyncio.create_task(server.serve())
-        async with asyncio.timeout(10):
-            while not server.started:
-                await asyncio.sleep(0.05)
+        await until(lambda: server.started, timeout=10)
         try:
             yield f"http://127.0.0.1:{port}"
         finally:
