@@ -45,7 +45,10 @@ class WorkOrdersPlugin(Plugin):
         await self.escalator.stop()
 
     def health(self) -> dict[str, Any]:
-        return {"escalations": self.escalator.escalations_total, "escalation_running": self.escalator.task.running}
+        escalator = self.escalator
+        return {
+            "work_orders": {"escalations": escalator.escalations_total, "escalation_running": escalator.task.running}
+        }
 
 
 def setup(core: Core) -> WorkOrdersPlugin:

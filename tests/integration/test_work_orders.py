@@ -18,6 +18,7 @@ from hotline.db import Database
 from hotline.demo import load_demo_data
 from hotline.events import Event
 from hotline.migrate import downgrade, upgrade
+from tests.integration.waiting import until
 from workorders.errors import InvalidTransition, InvalidWorkOrder, NotYourWorkOrder, RevisitNotAllowed
 from workorders.events import RevisitScheduled, WorkOrderChanged, WorkOrderEscalated, WorkOrderOpened
 from workorders.models import WorkOrder
@@ -317,3 +318,17 @@ async def test_the_migration_moves_tickets_into_work_orders_and_back(pg_url: str
         await asyncio.to_thread(upgrade, pg_url)
     finally:
         await conn.close()
+
+
+async def test_the_escalation_job_runs_periodically_and_stops(parts: Parts) -> None:
+    cid = await parts.customer("13600136000")
+    order = await parts.desk.open_as(NewWorkOrder(type="pickup_booking", subject="p", customer_id=cid), AGENT)
+    job = Escalator(parts.db, parts.bus, parts.policy, parts.clock, every=0.05)
+    job.start()
+    try:
+        parts.clock.advance(5 * H)
+        await until(lambda: len(parts.of(WorkOrderEscalated)) == 2, timeout=10)
+    finally:
+        await job.stop()
+    assert not job.task.running and job.escalations_total == 2
+    assert [e.work_order_id for e in parts.of(WorkOrderEscalated)] == [order.id, order.id]
