@@ -1,1 +1,1 @@
-"""CRM bridge: customers, tickets (work orders) and what the desk needs to know about a caller."""
+"""CRM bridge: customers and what the desk needs to know about a caller."""

@@ -3,14 +3,6 @@ from __future__ import annotations
 from pydantic import BaseModel
 
 
-class TicketSummary(BaseModel):
-    id: int
-    kind: str
-    subject: str
-    waybill: str | None = None
-    status: str
-
-
 class CustomerCard(BaseModel):
     """What an agent's screen shows about a caller: the screen-pop's customer part."""
 
@@ -20,4 +12,3 @@ class CustomerCard(BaseModel):
     tier: str
     company: str | None = None
     city: str | None = None
-    open_tickets: list[TicketSummary] = []

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload, with_loader_criteria
 
-from crm_bridge.models import OPEN_STATUSES, Customer, Ticket
+from crm_bridge.models import Customer
 from crm_bridge.phones import normalise
-from crm_bridge.schemas import CustomerCard, TicketSummary
+from crm_bridge.schemas import CustomerCard
 from hotline.db import Database
 from hotline.errors import DatabaseUnavailable
 
@@ -28,14 +27,7 @@ class CustomerDirectory:
     async def _card(self, where) -> CustomerCard | None:  # type: ignore[no-untyped-def]
         if not self.db.available:  # the health probe says the database is away: do not queue up behind it
             raise DatabaseUnavailable("the customer database is not reachable right now")
-        stmt = (
-            select(Customer)
-            .where(where)
-            .options(
-                selectinload(Customer.tickets),
-                with_loader_criteria(Ticket, Ticket.status.in_(OPEN_STATUSES)),
-            )
-        )
+        stmt = select(Customer).where(where)
         async with self.db.session() as s:
             customer = (await s.execute(stmt)).scalar_one_or_none()
             if customer is None:
@@ -47,8 +39,4 @@ class CustomerDirectory:
                 tier=customer.tier.value,
                 company=customer.company,
                 city=customer.city,
-                open_tickets=[
-                    TicketSummary(id=t.id, kind=t.kind, subject=t.subject, waybill=t.waybill, status=t.status.value)
-                    for t in sorted(customer.tickets, key=lambda t: t.id)
-                ],
             )

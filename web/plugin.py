@@ -27,6 +27,10 @@ class WebPlugin(Plugin):
         async def agent_page() -> FileResponse:
             return FileResponse(WEB / "agent.html")
 
+        @app.get("/workorders", include_in_schema=False, dependencies=open_to_all)
+        async def work_orders_page() -> FileResponse:
+            return FileResponse(WEB / "workorders.html")
+
 
 def setup(core: Core) -> WebPlugin:
     return WebPlugin()

@@ -36,7 +36,9 @@ SUPERVISORS = {"supervisor", "other_supervisor", "admin"}
 READERS = {"agent", "other_agent", "supervisor", "other_supervisor", "admin"}
 OWNER_SIDE = {"agent", "supervisor", "admin"}  # agent 1001's own call, in the supervised queue
 ADMIN = {"admin"}
-PATH_VALUES = {"call_id": "c1", "recording_id": "1", "username": "1003"}
+PATH_VALUES = {"call_id": "c1", "recording_id": "1", "username": "1003", "work_order_id": "1"}
+STAFF = READERS  # agents and supervisors (and admins)
+WORK_ORDER_OWNERS = {"agent", "supervisor", "other_supervisor", "admin"}  # work order 1: opened by agent 1001
 _unique = itertools.count()
 
 # (method, OpenAPI path) → (who is allowed, request body)
@@ -74,6 +76,13 @@ MATRIX: dict[tuple[str, str], tuple[set[str], Any]] = {
     ("GET", "/api/recordings/{recording_id}/audio"): (OWNER_SIDE, None),
     ("GET", "/api/admin/outbox"): (ADMIN, None),
     ("POST", "/api/admin/outbox/retry"): (ADMIN, {"ids": [1]}),
+    ("GET", "/api/work-orders"): (STAFF, None),
+    ("POST", "/api/work-orders"): (STAFF, {"type": "inquiry", "subject": "where is my parcel", "customer_id": 1}),
+    ("GET", "/api/work-orders/catalogue"): (STAFF, None),
+    ("GET", "/api/work-orders/{work_order_id}"): (STAFF, None),
+    ("PATCH", "/api/work-orders/{work_order_id}"): (WORK_ORDER_OWNERS, {"notes": "called back"}),
+    ("POST", "/api/work-orders/{work_order_id}/calls"): (WORK_ORDER_OWNERS, {"call_id": "c1"}),
+    ("POST", "/api/work-orders/{work_order_id}/revisits"): (WORK_ORDER_OWNERS, {}),
 }
 
 

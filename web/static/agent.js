@@ -46,8 +46,6 @@ function showPop(pop) {
   $("pop-tier").className = `badge ${c.tier}`;
   $("pop-company").textContent = c.company || "";
   $("pop-city").textContent = c.city || "";
-  fillList($("pop-tickets"), c.open_tickets,
-    (t) => `#${t.id} ${t.kind.replace("_", " ")}: ${t.subject}${t.waybill ? " (" + t.waybill + ")" : ""}`);
   fillList($("pop-history"), pop.recent_contacts || [],
     (h) => `${new Date(h.at).toLocaleString()} · ${h.outcome}${h.agent ? " · agent " + h.agent : ""}` +
            `${h.intent ? " · " + h.intent : ""}`);
