@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -144,7 +145,7 @@ async def test_references_are_unique_checked_and_not_in_sequence(parts: Parts, d
     refs = [(await parts.service.book(request(), by="1001")).reference for _ in range(30)]
     assert len(set(refs)) == 30 and all(is_valid(r) for r in refs)
     numbers = [int(r[:7]) for r in refs]
-    steps = {b - a for a, b in zip(numbers, numbers[1:], strict=False)}
+    steps = {b - a for a, b in itertools.pairwise(numbers)}
     assert len(steps) > 20  # no constant stride: the next reference is not the last plus something
     wrong_digit = refs[0][:7] + str((int(refs[0][7]) + 1) % 10)
     assert await parts.service.by_reference(wrong_digit) is None
