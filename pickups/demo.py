@@ -7,7 +7,7 @@ the demo stations' codes of the shipments package (PEK01 Beijing Chaoyang, SHA01
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -66,7 +66,7 @@ def _window(now: datetime, rules: PickupRules) -> tuple[datetime, datetime]:
     end = datetime.combine(local.date(), rules.day_ends, tzinfo=rules.zone)
     if end - timedelta(hours=3) < local:
         end += timedelta(days=1)
-    ready = max(end - timedelta(hours=4), datetime.combine(end.date(), time(rules.day_starts.hour), tzinfo=rules.zone))
+    ready = max(end - timedelta(hours=4), datetime.combine(end.date(), rules.day_starts, tzinfo=rules.zone))
     return ready, end - timedelta(hours=1)
 
 
