@@ -12,13 +12,6 @@ from pickups.interface import OpeningHours, StationFinder, StationHours
 log = get_logger(__name__)
 
 
-class NoStationFinder:
-    """Stands in until a station finder is wired: every order stays booked, saying so."""
-
-    async def serving(self, postal_code: str) -> None:
-        raise LookupError("no station finder is wired")
-
-
 async def serving_station(finder: StationFinder, postal_code: str, timeout: float) -> tuple[str | None, str | None]:
     """(station code, None) or (None, why not)."""
     try:
