@@ -41,6 +41,8 @@ def pg_url(pg_cluster: LocalCluster) -> str:
 
 
 TABLES = (
+    "pickup_history",
+    "pickups",
     "queue_log",
     "queue_log_offsets",
     "queue_log_rejects",

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -36,10 +37,28 @@ SUPERVISORS = {"supervisor", "other_supervisor", "admin"}
 READERS = {"agent", "other_agent", "supervisor", "other_supervisor", "admin"}
 OWNER_SIDE = {"agent", "supervisor", "admin"}  # agent 1001's own call, in the supervised queue
 ADMIN = {"admin"}
-PATH_VALUES = {"call_id": "c1", "recording_id": "1", "username": "1003", "work_order_id": "1"}
+PATH_VALUES = {"call_id": "c1", "recording_id": "1", "username": "1003", "work_order_id": "1", "reference": "31058266"}  # 1001's pickup
 STAFF = READERS  # agents and supervisors (and admins)
 WORK_ORDER_OWNERS = {"agent", "supervisor", "other_supervisor", "admin"}  # work order 1: opened by agent 1001
 _unique = itertools.count()
+
+
+def _pickup() -> dict[str, Any]:
+    """A pickup ready in five minutes (outside the local pickup day it is a 422: still let in, as the matrix means)."""
+    ready = datetime.now(UTC).replace(microsecond=0) + timedelta(minutes=5)
+    return {
+        "name": "N",
+        "phone": "13800138000",
+        "address": "1 Road",
+        "postal_code": "100020",
+        "pieces": 1,
+        "weight_kg": 1.0,
+        "goods": "documents",
+        "destination": "Shanghai",
+        "ready_at": ready.isoformat(),
+        "close_at": (ready + timedelta(hours=1, minutes=5)).isoformat(),
+    }
+
 
 # (method, OpenAPI path) → (who is allowed, request body)
 MATRIX: dict[tuple[str, str], tuple[set[str], Any]] = {
@@ -83,6 +102,10 @@ MATRIX: dict[tuple[str, str], tuple[set[str], Any]] = {
     ("PATCH", "/api/work-orders/{work_order_id}"): (WORK_ORDER_OWNERS, {"notes": "called back"}),
     ("POST", "/api/work-orders/{work_order_id}/calls"): (WORK_ORDER_OWNERS, {"call_id": "c1"}),
     ("POST", "/api/work-orders/{work_order_id}/revisits"): (WORK_ORDER_OWNERS, {}),
+    ("POST", "/api/pickups"): (AGENTS, _pickup),
+    ("GET", "/api/pickups"): (READERS, None),
+    ("GET", "/api/pickups/{reference}"): (READERS, None),
+    ("POST", "/api/pickups/{reference}/state"): (OWNER_SIDE | {"other_supervisor"}, {"to": "cancelled"}),
 }
 
 

@@ -24,6 +24,8 @@ EXPECTED = {
     "users",
     "user_sessions",
     "recording_access",
+    "pickups",
+    "pickup_history",
 }
 
 

@@ -1,0 +1,1 @@
+"""Pickup orders: booked by phone, assigned to the station serving the address, picked up or not."""
