@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
 
 # the domain packages of this controller, in wiring order
-PACKAGES: tuple[str, ...] = ("crm_bridge", "acd", "cms", "recordings", "ivr", "cti", "web")
+PACKAGES: tuple[str, ...] = ("crm_bridge", "shipments", "acd", "cms", "recordings", "ivr", "cti", "web")
 
 T = TypeVar("T")
 

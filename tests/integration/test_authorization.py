@@ -36,7 +36,15 @@ SUPERVISORS = {"supervisor", "other_supervisor", "admin"}
 READERS = {"agent", "other_agent", "supervisor", "other_supervisor", "admin"}
 OWNER_SIDE = {"agent", "supervisor", "admin"}  # agent 1001's own call, in the supervised queue
 ADMIN = {"admin"}
-PATH_VALUES = {"call_id": "c1", "recording_id": "1", "username": "1003"}
+PATH_VALUES = {
+    "call_id": "c1",
+    "recording_id": "1",
+    "username": "1003",
+    "waybill": "7700000000016",
+    "code": "BJ-CY",
+    "postal_code": "100020",
+}
+SCAN = {"kind": "in_transit", "place": "Beijing hub", "at": "2026-11-24T10:00:00+08:00"}
 _unique = itertools.count()
 
 # (method, OpenAPI path) → (who is allowed, request body)
@@ -74,6 +82,14 @@ MATRIX: dict[tuple[str, str], tuple[set[str], Any]] = {
     ("GET", "/api/recordings/{recording_id}/audio"): (OWNER_SIDE, None),
     ("GET", "/api/admin/outbox"): (ADMIN, None),
     ("POST", "/api/admin/outbox/retry"): (ADMIN, {"ids": [1]}),
+    ("GET", "/api/shipments"): (READERS, None),
+    ("GET", "/api/shipments/{waybill}"): (READERS, None),
+    ("POST", "/api/shipments/{waybill}/scans"): (SUPERVISORS, SCAN),
+    ("POST", "/api/shipments/import"): (ADMIN, None),
+    ("POST", "/api/scans/import"): (ADMIN, None),
+    ("GET", "/api/stations"): (READERS, None),
+    ("GET", "/api/stations/{code}"): (READERS, None),
+    ("GET", "/api/postal-codes/{postal_code}/station"): (READERS, None),
 }
 
 

@@ -20,6 +20,12 @@ EXPECTED = {
     "users",
     "user_sessions",
     "recording_access",
+    "shipments",
+    "scan_events",
+    "stations",
+    "station_hours",
+    "station_holidays",
+    "station_postal_codes",
 }
 
 
