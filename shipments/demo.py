@@ -91,7 +91,9 @@ DELIVERED = ScanKind.delivered
 EXCEPTION = ScanKind.exception
 
 # waybill, sender phone, receiver name, origin, destination, service, kg, charge, days ago, scans
-SHIPMENTS: list[tuple[str, str, str, tuple[str, str, str], tuple[str, str, str], Service, str, str, float, list[ScanSpec]]] = [
+SHIPMENTS: list[
+    tuple[str, str, str, tuple[str, str, str], tuple[str, str, str], Service, str, str, float, list[ScanSpec]]
+] = [
     (
         domestic(770000000001),
         ZHANG,
@@ -208,7 +210,9 @@ async def _stations(session: AsyncSession) -> None:
         session.add(Station(code=code, name=name, city=city, address=address, phone=phone))
         await session.flush()
         session.add_all(
-            StationHours(station_code=code, weekday=d, opens=a, closes=b) for d, spans in weekly.items() for a, b in spans
+            StationHours(station_code=code, weekday=d, opens=a, closes=b)
+            for d, spans in weekly.items()
+            for a, b in spans
         )
         for day, spans in holidays.items():
             rows = [StationHoliday(station_code=code, day=day, opens=a, closes=b) for a, b in spans]

@@ -236,9 +236,7 @@ class ShipmentImporter:
         async with self.db.engine.begin() as conn:
             waybills = [r["waybill"] for _, r in parsed.rows]
             existing = set(
-                (
-                    await conn.execute(select(Shipment.waybill).where(Shipment.waybill.in_(waybills)))
-                ).scalars()
+                (await conn.execute(select(Shipment.waybill).where(Shipment.waybill.in_(waybills)))).scalars()
             )
             wanted = sorted({r["sender_customer_id"] for _, r in parsed.rows} - {None})
             known = set(
@@ -285,7 +283,16 @@ class ShipmentImporter:
                 await driver.copy_records_to_table(
                     "scan_events",
                     records=[
-                        (ids[r["waybill"]], r["kind"], r["exception"], r["place"], r["station_code"], r["at"], r["note"], by)
+                        (
+                            ids[r["waybill"]],
+                            r["kind"],
+                            r["exception"],
+                            r["place"],
+                            r["station_code"],
+                            r["at"],
+                            r["note"],
+                            by,
+                        )
                         for r in good
                     ],
                     columns=columns,
@@ -298,8 +305,9 @@ async def _recompute(conn: AsyncConnection, shipment_ids: list[int]) -> None:
     """The status columns of ``shipment_ids`` from all their scans, in one UPDATE."""
     scans: dict[int, list[Scan]] = {i: [] for i in shipment_ids}
     rows = await conn.execute(
-        select(ScanEvent.shipment_id, ScanEvent.kind, ScanEvent.at, ScanEvent.place, ScanEvent.exception, ScanEvent.id)
-        .where(ScanEvent.shipment_id.in_(shipment_ids))
+        select(
+            ScanEvent.shipment_id, ScanEvent.kind, ScanEvent.at, ScanEvent.place, ScanEvent.exception, ScanEvent.id
+        ).where(ScanEvent.shipment_id.in_(shipment_ids))
     )
     for shipment_id, kind, at, place, exception, sequence in rows:
         scans[shipment_id].append(Scan(kind, at, place, exception, sequence))

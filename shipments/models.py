@@ -39,9 +39,7 @@ class Shipment(Base):
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     waybill: Mapped[str] = mapped_column(String(16), unique=True)
-    sender_customer_id: Mapped[int | None] = mapped_column(
-        Integer, ForeignKey("customers.id", ondelete="SET NULL")
-    )
+    sender_customer_id: Mapped[int | None] = mapped_column(Integer, ForeignKey("customers.id", ondelete="SET NULL"))
     sender_name: Mapped[str] = mapped_column(String(120))
     sender_phone: Mapped[str | None] = mapped_column(String(32))
     sender_address: Mapped[str | None] = mapped_column(String(300))

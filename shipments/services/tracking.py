@@ -105,7 +105,9 @@ class ShipmentService:
             weight_kg=shipment.weight_kg,
             charge=shipment.charge,
             scans=[
-                ScanView(kind=e.kind, exception=e.exception, place=e.place, station_code=e.station_code, at=e.at, note=e.note)
+                ScanView(
+                    kind=e.kind, exception=e.exception, place=e.place, station_code=e.station_code, at=e.at, note=e.note
+                )
                 for e in events
             ],
         )
@@ -138,7 +140,8 @@ class ShipmentService:
                     .group_by(Shipment.sender_customer_id)
                 )
                 for customer_id, parcels, revenue in await s.execute(stmt):
-                    found[customer_id] = Volume(parcels=parcels, revenue=revenue)
+                    if customer_id is not None:  # a nullable column, though the filter keeps only the ids asked for
+                        found[customer_id] = Volume(parcels=parcels, revenue=revenue)
         return found
 
     async def search(self, where: ShipmentFilter, offset: int = 0, limit: int = 50) -> ShipmentPage:

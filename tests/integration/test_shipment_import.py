@@ -60,7 +60,9 @@ async def test_a_good_file_is_imported_whole(importer: ShipmentImporter, db: Dat
     assert (report.imported, report.rejected) == (3, [])
     async with db.session() as s:
         rows = (
-            await s.execute(text("SELECT waybill, sender_customer_id, sender_phone, status, created_at FROM shipments ORDER BY id"))
+            await s.execute(
+                text("SELECT waybill, sender_customer_id, sender_phone, status, created_at FROM shipments ORDER BY id")
+            )
         ).all()
     assert [r[0] for r in rows] == [domestic(1), "EE123456785CN", domestic(2)]
     assert rows[0][1:4] == (1, "+8613800138000", "created")

@@ -77,7 +77,9 @@ async def test_a_late_scan_does_not_overtake_a_newer_one_and_exceptions_are_publ
     assert delivered.status is ShipmentStatus.delivered
     late = await service.record_scan(
         waybill,
-        NewScan(kind=ScanKind.exception, exception=ExceptionKind.delay, place="Beijing hub", at=now - timedelta(days=1)),
+        NewScan(
+            kind=ScanKind.exception, exception=ExceptionKind.delay, place="Beijing hub", at=now - timedelta(days=1)
+        ),
         "sup",
     )
     assert (late.status, late.last_scan_place, late.exception) == (ShipmentStatus.delivered, "Guangzhou Tianhe", None)
@@ -155,3 +157,52 @@ async def test_open_now_from_the_stored_hours_and_holidays(demo: Database) -> No
         await stations.opening("NOPE", sunday)
     detail = await stations.detail("BJ-CY")
     assert detail.postal_codes == ["100020", "100025", "1001"] and {h.weekday for h in detail.hours} == set(range(6))
+
+
+async def test_the_bulk_loader_copies_valid_shipments_the_services_read(db: Database) -> None:
+    import asyncpg
+
+    from shipments.bulk import load_shipments
+    from shipments.waybills import validate
+
+    async with db.session() as s:
+        await s.execute(
+            text(
+                "INSERT INTO customers (name, phone, tier) "
+                "SELECT 'c' || i, '+86139' || lpad(i::text, 8, '0'), 'regular' FROM generate_series(1, 3) i"
+            )
+        )
+        await s.commit()
+    url = db.engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+    result = await load_shipments(url, [1, 2, 3], 4, chunk=5, rebuild_indexes=True)
+    conn = await asyncpg.connect(url)
+    try:
+        indexes = {
+            r["indexname"] for r in await conn.fetch("SELECT indexname FROM pg_indexes WHERE tablename = 'shipments'")
+        }
+    finally:
+        await conn.close()
+    assert result.rows == 12 and "ix_shipments_sender_recent" in indexes
+    async with db.session() as s:
+        waybills = list((await s.execute(select(Shipment.waybill).order_by(Shipment.id))).scalars())
+    assert len(set(waybills)) == 12 and all(validate(w) == w for w in waybills)  # the SQL Luhn agrees
+    service = ShipmentService(db, EventBus())
+    recent = await service.recent_for_customer(2, limit=10)
+    assert len(recent) == 4 and [r.created_at for r in recent] == sorted((r.created_at for r in recent), reverse=True)
+    volumes = await service.volumes([1, 2, 3], datetime.now(UTC) - timedelta(days=400), datetime.now(UTC))
+    assert {c: v.parcels for c, v in volumes.items()} == {1: 4, 2: 4, 3: 4}
+
+
+async def test_the_luhn_digit_in_sql_matches_the_python_one(db: Database) -> None:
+    import random
+
+    from shipments.bulk import luhn_sql
+    from shipments.waybills import luhn_check_digit
+
+    serials = [random.randrange(10**11, 10**12) for _ in range(2000)] + [10**11, 10**12 - 1, 770000000001]
+    async with db.session() as s:
+        rows = await s.execute(
+            text(f"SELECT n, {luhn_sql('n')} FROM unnest(CAST(:serials AS bigint[])) AS n"), {"serials": serials}
+        )
+        computed = {n: digit for n, digit in rows}
+    assert computed == {n: luhn_check_digit(str(n)) for n in serials}

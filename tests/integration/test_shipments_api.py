@@ -74,7 +74,10 @@ async def test_an_admin_imports_a_csv_file(kit: Kit) -> None:
         "7700000000065,at_station,,Nowhere,ZZ-99,2030-01-02T08:00:00+08:00,\n"
     )
     r = await kit.client.post("/api/scans/import", headers=admin | {"Content-Type": "text/csv"}, content=csv)
-    assert r.status_code == 200 and r.json() == {"imported": 0, "rejected": [{"line": 3, "reason": "unknown station ZZ-99"}]}
+    assert r.status_code == 200 and r.json() == {
+        "imported": 0,
+        "rejected": [{"line": 3, "reason": "unknown station ZZ-99"}],
+    }
     r = await kit.client.post(
         "/api/scans/import", headers=admin | {"Content-Type": "text/csv"}, content=csv.rsplit("7700000000065,at", 1)[0]
     )

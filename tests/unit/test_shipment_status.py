@@ -64,6 +64,10 @@ def test_damage_stays_after_delivery_but_a_newer_exception_is_shown_first() -> N
     delayed = summarise([*damaged, scan(5, ScanKind.exception, exception=ExceptionKind.delay)])
     assert delayed.exception is ExceptionKind.delay
     lost_then_found = summarise(
-        [scan(0, ScanKind.picked_up), scan(2, ScanKind.exception, exception=ExceptionKind.loss), scan(9, ScanKind.delivered)]
+        [
+            scan(0, ScanKind.picked_up),
+            scan(2, ScanKind.exception, exception=ExceptionKind.loss),
+            scan(9, ScanKind.delivered),
+        ]
     )
     assert lost_then_found.exception is None

@@ -125,9 +125,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_shipments")),
         sa.UniqueConstraint("waybill", name=op.f("uq_shipments_waybill")),
     )
-    op.create_index(
-        "ix_shipments_sender_recent", "shipments", ["sender_customer_id", "created_at", "id"], unique=False
-    )
+    op.create_index("ix_shipments_sender_recent", "shipments", ["sender_customer_id", "created_at", "id"], unique=False)
     op.create_table(
         "scan_events",
         sa.Column("id", sa.BigInteger(), nullable=False),
@@ -146,9 +144,7 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(
             ["shipment_id"], ["shipments.id"], name=op.f("fk_scan_events_shipment_id_shipments"), ondelete="CASCADE"
         ),
-        sa.ForeignKeyConstraint(
-            ["station_code"], ["stations.code"], name=op.f("fk_scan_events_station_code_stations")
-        ),
+        sa.ForeignKeyConstraint(["station_code"], ["stations.code"], name=op.f("fk_scan_events_station_code_stations")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_scan_events")),
     )
     op.create_index("ix_scan_events_shipment_at", "scan_events", ["shipment_id", "at"], unique=False)
