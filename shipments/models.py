@@ -95,7 +95,8 @@ class Station(Base):
 
 
 class StationHours(Base):
-    """One opening interval on a weekday (0 = Monday); a weekday without any is closed, two make a lunch break."""
+    """One opening interval on a weekday (0 = Monday); a weekday without any is closed, two make a lunch break.
+    An interval ends on its own day (23:59 at the latest): a night shift is two intervals, one each side of midnight."""
 
     __tablename__ = "station_hours"
     __table_args__ = (

@@ -62,3 +62,11 @@ def test_adjacent_intervals_run_on_and_a_station_never_open_has_no_next_opening(
     joined = Schedule("Asia/Shanghai", weekly={0: [(time(12), time(18)), (time(8), time(12))]})
     assert opening(joined, at(23, 9)) == Opening(True, at(23, 18), None)
     assert opening(Schedule("Asia/Shanghai", weekly={}), at(23, 9)) == Opening(False, None, None)
+
+
+def test_postal_code_prefixes_longest_first() -> None:
+    from shipments.services.stations import postal_prefixes
+
+    assert postal_prefixes("100 020") == ["100020", "10002", "1000", "100", "10"]
+    assert postal_prefixes("sw1a-1aa") == ["SW1A1AA", "SW1A1A", "SW1A1", "SW1A", "SW1", "SW"]
+    assert postal_prefixes("1") == [] and postal_prefixes("10002#") == []
