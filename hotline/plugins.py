@@ -30,7 +30,18 @@ if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
 
 # the domain packages of this controller, in wiring order
-PACKAGES: tuple[str, ...] = ("crm_bridge", "acd", "cms", "recordings", "ivr", "cti", "workorders", "pickups", "web")
+PACKAGES: tuple[str, ...] = (
+    "crm_bridge",
+    "shipments",
+    "workorders",
+    "pickups",
+    "acd",
+    "cms",
+    "recordings",
+    "ivr",
+    "cti",
+    "web",
+)
 
 T = TypeVar("T")
 

@@ -2,7 +2,7 @@
 one assigned booked by agent 1002, each ready later today or tomorrow (local time), with its history.
 
 Their references are fixed (valid Damm numbers) so the demo can be followed by phone. Station codes are
-the demo stations' codes of the shipments package (PEK01 Beijing Chaoyang, SHA01 Shanghai Pudong).
+the demo stations' codes of the shipments package (BJ-CY Beijing Chaoyang, SH-PD Shanghai Pudong).
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ DEMO: list[tuple[str, str, str, str, str, str, int, float, str, str, str | None]
         12.5,
         "ceramics samples",
         "Shanghai",
-        "PEK01",
+        "BJ-CY",
     ),
     (
         "47201938",
@@ -55,7 +55,7 @@ DEMO: list[tuple[str, str, str, str, str, str, int, float, str, str, str | None]
         4.0,
         "clothing",
         "Chengdu",
-        "SHA01",
+        "SH-PD",
     ),
 ]
 

@@ -20,8 +20,9 @@ from pickups.config import PickupRules
 from pickups.interface import PICKUPS, OpeningHours, ServingStation, StationFinder
 from pickups.queries import PickupQueries
 from pickups.service import PickupService
+from shipments.interface import STATIONS
 
-STATION_KEY: ServiceKey[Any] = ServiceKey("pickups.stations")
+STATION_KEY: ServiceKey[Any] = STATIONS  # shipments' station finder: which station serves a postal code, its hours
 
 
 class WiredStations:

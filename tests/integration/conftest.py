@@ -43,6 +43,12 @@ def pg_url(pg_cluster: LocalCluster) -> str:
 TABLES = (
     "pickup_history",
     "pickups",
+    "scan_events",
+    "shipments",
+    "station_postal_codes",
+    "station_holidays",
+    "station_hours",
+    "stations",
     "queue_log",
     "queue_log_offsets",
     "queue_log_rejects",

@@ -37,7 +37,17 @@ SUPERVISORS = {"supervisor", "other_supervisor", "admin"}
 READERS = {"agent", "other_agent", "supervisor", "other_supervisor", "admin"}
 OWNER_SIDE = {"agent", "supervisor", "admin"}  # agent 1001's own call, in the supervised queue
 ADMIN = {"admin"}
-PATH_VALUES = {"call_id": "c1", "recording_id": "1", "username": "1003", "work_order_id": "1", "reference": "31058266"}  # 1001's pickup
+PATH_VALUES = {
+    "call_id": "c1",
+    "recording_id": "1",
+    "username": "1003",
+    "waybill": "7700000000016",
+    "code": "BJ-CY",
+    "postal_code": "100020",
+    "work_order_id": "1",
+    "reference": "31058266",  # 1001's pickup
+}
+SCAN = {"kind": "in_transit", "place": "Beijing hub", "at": "2026-11-24T10:00:00+08:00"}
 STAFF = READERS  # agents and supervisors (and admins)
 WORK_ORDER_OWNERS = {"agent", "supervisor", "other_supervisor", "admin"}  # work order 1: opened by agent 1001
 _unique = itertools.count()
@@ -106,6 +116,14 @@ MATRIX: dict[tuple[str, str], tuple[set[str], Any]] = {
     ("GET", "/api/pickups"): (READERS, None),
     ("GET", "/api/pickups/{reference}"): (READERS, None),
     ("POST", "/api/pickups/{reference}/state"): (OWNER_SIDE | {"other_supervisor"}, {"to": "cancelled"}),
+    ("GET", "/api/shipments"): (READERS, None),
+    ("GET", "/api/shipments/{waybill}"): (READERS, None),
+    ("POST", "/api/shipments/{waybill}/scans"): (SUPERVISORS, SCAN),
+    ("POST", "/api/shipments/import"): (ADMIN, None),
+    ("POST", "/api/scans/import"): (ADMIN, None),
+    ("GET", "/api/stations"): (READERS, None),
+    ("GET", "/api/stations/{code}"): (READERS, None),
+    ("GET", "/api/postal-codes/{postal_code}/station"): (READERS, None),
 }
 
 

@@ -26,6 +26,12 @@ EXPECTED = {
     "recording_access",
     "pickups",
     "pickup_history",
+    "shipments",
+    "scan_events",
+    "stations",
+    "station_hours",
+    "station_holidays",
+    "station_postal_codes",
 }
 
 
