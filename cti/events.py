@@ -10,6 +10,8 @@ from pydantic import BaseModel, ConfigDict
 
 from crm_bridge.schemas import CustomerCard
 from hotline.events import Event
+from shipments.schemas import ShipmentSummary
+from workorders.schemas import WorkOrderSummary
 
 
 class LegRole(enum.StrEnum):
@@ -74,6 +76,8 @@ class ScreenPop(BaseModel):
     intent: str | None
     ivr_path: str | None
     recent_contacts: list[dict[str, Any]]
+    shipments: list[ShipmentSummary] = []  # the customer's recent shipments, newest first, with the last scan
+    work_orders: list[WorkOrderSummary] = []  # their open work orders, most urgent first, with the SLA clock
     priority: int
     waited_seconds: float | None
     sent_at: datetime

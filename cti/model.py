@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
 
 from crm_bridge.schemas import CustomerCard
 from cti.events import CallRecord, LegRecord, LegRole, ScreenPop
+from cti.extras import PopExtras
 
 
 def now() -> datetime:
@@ -71,7 +71,7 @@ class Call:
     wait_seconds: float | None = None
     talk_seconds: float | None = None
     outcome: str | None = None
-    history: list[dict[str, Any]] = field(default_factory=list)  # the customer's recent contacts
+    extras: PopExtras = field(default_factory=PopExtras)  # beside the card: contacts, shipments, work orders
 
     def leg(self, uniqueid: str, role: LegRole, channel: str | None = None) -> Leg:
         """The leg ``uniqueid`` (created if new; a more specific role replaces ``internal``)."""
@@ -134,7 +134,9 @@ class Call:
             queue=self.queue,
             intent=self.intent,
             ivr_path=self.ivr_path,
-            recent_contacts=self.history,
+            recent_contacts=self.extras.recent_contacts,
+            shipments=self.extras.shipments,
+            work_orders=self.extras.work_orders,
             priority=self.priority,
             waited_seconds=round((t - self.queued_at).total_seconds(), 1) if self.queued_at else None,
             sent_at=t,

@@ -12,10 +12,13 @@ import cti.routes
 from cms.interface import CONTACT_HISTORY
 from crm_bridge.interface import CUSTOMERS
 from cti.events import AgentOffered, CallEnded
+from cti.extras import ExtrasLoader
 from cti.hub import AgentHub
 from cti.interface import DESK_PRESENCE
 from cti.registry import CallRegistry
 from hotline.plugins import Core, Plugin
+from shipments.interface import SHIPMENTS
+from workorders.interface import WORK_ORDERS
 
 
 class CtiPlugin(Plugin):
@@ -29,7 +32,12 @@ class CtiPlugin(Plugin):
             core.services.get(CUSTOMERS),
             lookup_timeout=core.settings.lookup_timeout,
             ami=core.ami,
-            history=core.services.get(CONTACT_HISTORY),
+            extras=ExtrasLoader(
+                history=core.services.get(CONTACT_HISTORY),
+                shipments=core.services.get(SHIPMENTS),
+                work_orders=core.services.get(WORK_ORDERS),
+                timeout=2 * core.settings.lookup_timeout,
+            ),
         )
         self.calls.subscribe()
         self._metrics()

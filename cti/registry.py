@@ -15,9 +15,9 @@ from dataclasses import fields
 from datetime import timedelta
 from typing import Any
 
-from cms.interface import ContactHistory
 from crm_bridge.interface import CustomerLookup
 from cti.events import AgentOffered, CallAnswered, CallEnded, LegRole, OfferCancelled, PopUpdated
+from cti.extras import ExtrasLoader
 from cti.model import Call, extension_of, now
 from hotline.ami import AmiClient
 from hotline.bounded import bounded
@@ -96,7 +96,7 @@ class CallRegistry:
         ami: AmiClient | None = None,
         context: str = "hotline",
         inbound_context: str = "from-carrier",
-        history: ContactHistory | None = None,
+        extras: ExtrasLoader | None = None,
     ) -> None:
         self.bus = bus
         self.customers = customers
@@ -104,7 +104,7 @@ class CallRegistry:
         self.context = context  # where the dialplan keeps a hotline call (its caller channel)
         self.inbound_context = inbound_context  # where calls from the carrier arrive
         self.lookup_timeout = lookup_timeout
-        self.history = history
+        self.extras = extras  # what the desk wants beside the card (contacts, shipments, work orders)
         self._tasks: set[asyncio.Task[None]] = set()
         self.calls: dict[str, Call] = {}  # linkedid → call
         self.leg_index: dict[str, str] = {}  # a leg's uniqueid → its call's linkedid
@@ -200,17 +200,15 @@ class CallRegistry:
         call.channel = call.channel or e.channel
         call.customer = e.customer
         call.lookup_failed = e.lookup_failed
-        if call.customer is not None and self.history is not None:
-            # while the caller is in the menu, fetch what the desk will want: their recent contacts
-            self._spawn(self._load_history(call))
+        if call.customer is not None:
+            # while the caller is in the menu, fetch what the desk will want beside the card
+            self._spawn(self._load_extras(call))
 
-    async def _load_history(self, call: Call) -> None:
-        assert self.history is not None and call.customer is not None
-        try:
-            call.history = await bounded(self.history.recent(call.customer.id), 2 * self.lookup_timeout)
-        except Exception as e:
-            with bind_call(call.call_id):
-                log.warning("recent contacts not loaded", error=repr(e))
+    async def _load_extras(self, call: Call) -> None:
+        if self.extras is None or call.customer is None:
+            return
+        with bind_call(call.call_id):
+            call.extras = await self.extras.load(call.customer.id)
 
     def on_ivr_completed(self, e: IvrCompleted) -> None:
         call = self.calls.get(self.leg_index.get(e.uniqueid, e.uniqueid))
@@ -249,6 +247,7 @@ class CallRegistry:
             except Exception as exc:
                 call.lookup_failed = True
                 log.warning("late customer look-up failed", error=repr(exc))
+            await self._load_extras(call)
             if call.ended_at is None:
                 self.bus.publish(PopUpdated(pop=call.pop(agent)))
 
@@ -426,8 +425,7 @@ class CallRegistry:
                 leg = call.leg(peer["Uniqueid"], LegRole.agent, peer.get("Channel"))
                 leg.agent, leg.answered_at = call.agent, call.answered_at
         await self._restore_ivr_facts(call)
-        if call.customer is not None and self.history is not None:
-            await self._load_history(call)
+        await self._load_extras(call)
         return call
 
     async def _restore_ivr_facts(self, call: Call) -> None:

@@ -69,6 +69,14 @@ async def test_known_caller_pops_before_answer_and_is_recorded(
     assert pop["ivr_path"] == "main:0" and pop["intent"] == "agent" and pop["queue"] == "support"
     assert pop["priority"] > 0  # VIPs are queued ahead
     assert [(c["outcome"], c["agent"], c["intent"]) for c in pop["recent_contacts"]] == [("answered", "1003", "pickup")]
+    # beside the card: the customer's open work orders with their SLA clock, and their recent shipments
+    orders = {o["waybill"]: o for o in pop["work_orders"]}
+    assert set(orders) == {"7700000000024", "7700000000032"}
+    assert orders["7700000000032"]["type"] == "claim" and orders["7700000000032"]["claim_kind"] == "damage"
+    assert all(o["sla_state"] in ("ok", "near", "breached") and o["sla_due_at"] for o in orders.values())
+    shipments = {s["waybill"]: s for s in pop["shipments"]}
+    assert shipments["7700000000032"]["exception"] == "damage"
+    assert shipments["7700000000024"]["status"] == "in_transit" and shipments["7700000000024"]["last_scan_place"]
 
     row = await fetch_row(stack, "SELECT * FROM interactions WHERE call_id = $1", pop["call_id"])
     customer_id = (await fetch_row(stack, "SELECT id FROM customers WHERE phone = $1", "+86" + VIP_CALLER))["id"]

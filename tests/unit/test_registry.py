@@ -9,6 +9,7 @@ import pytest
 
 from cti import registry as registry_module
 from cti.events import AgentOffered, CallAnswered, CallEnded, LegRole, OfferCancelled, PopUpdated
+from cti.extras import ExtrasLoader
 from cti.model import extension_of
 from cti.registry import CallRegistry
 from hotline.bus import EventBus
@@ -38,7 +39,8 @@ def make_registry(
     bus = EventBus()
     customers = customers or FakeCustomers()
     ami = ami or FakeAmi()
-    calls = CallRegistry(bus, customers, lookup_timeout=0.2, ami=ami, history=history)  # type: ignore[arg-type]
+    extras = ExtrasLoader(history=history, timeout=0.4)  # type: ignore[arg-type]
+    calls = CallRegistry(bus, customers, lookup_timeout=0.2, ami=ami, extras=extras)  # type: ignore[arg-type]
     calls.subscribe()
     return calls, bus, Recorder(bus), customers, ami
 

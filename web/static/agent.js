@@ -46,17 +46,41 @@ function showPop(pop) {
   $("pop-tier").className = `badge ${c.tier}`;
   $("pop-company").textContent = c.company || "";
   $("pop-city").textContent = c.city || "";
+  $("pop-account").textContent = [
+    c.agreement ? `agreement ${c.agreement}` : "",
+    c.home_office ? `home office ${c.home_office}` : "",
+    c.dedicated_agent ? `dedicated agent ${c.dedicated_agent}` : "",
+    c.language ? `speaks ${c.language}` : "",
+  ].filter(Boolean).join(" · ");
+  fillList($("pop-orders"), pop.work_orders || [], (o) => {
+    const li = `#${o.id} ${o.type.replace("_", " ")}${o.claim_kind ? " (" + o.claim_kind + ")" : ""}: ${o.subject}`;
+    return `${li}${o.waybill ? " · " + o.waybill : ""} · ${o.status.replace("_", " ")} · ${slaClock(o)}`;
+  }, (o) => `sla-${o.sla_state}`);
+  fillList($("pop-shipments"), pop.shipments || [], (s) =>
+    `${s.waybill} · ${s.status.replaceAll("_", " ")}` +
+    `${s.last_scan_place ? " · " + s.last_scan_place : ""}` +
+    `${s.last_scan_at ? " " + new Date(s.last_scan_at).toLocaleString() : ""}` +
+    `${s.exception ? " · EXCEPTION " + s.exception.replaceAll("_", " ") : ""}`,
+    (s) => (s.exception ? "exception" : ""));
   fillList($("pop-history"), pop.recent_contacts || [],
     (h) => `${new Date(h.at).toLocaleString()} · ${h.outcome}${h.agent ? " · agent " + h.agent : ""}` +
            `${h.intent ? " · " + h.intent : ""}`);
 }
 
-function fillList(list, items, describe) {
+function fillList(list, items, describe, classOf = () => "") {
   list.replaceChildren(...(items.length ? items : [null]).map((item) => {
     const li = document.createElement("li");
     li.textContent = item ? describe(item) : "none";
+    if (item) li.className = classOf(item);
     return li;
   }));
+}
+
+function slaClock(order) {
+  const left = Math.round((new Date(order.sla_due_at) - Date.now()) / 60000);
+  const span = (m) => (Math.abs(m) >= 120 ? `${Math.round(Math.abs(m) / 60)} h` : `${Math.abs(m)} min`);
+  const level = order.escalation_level ? ` · level ${order.escalation_level}` : "";
+  return (left >= 0 ? `due in ${span(left)}` : `overdue by ${span(left)}`) + level;
 }
 
 function setCallStatus(status) {
