@@ -1,18 +1,88 @@
-"""Customer look-ups for the IVR and the desk."""
+"""Customer look-ups for the IVR and the desk: a caller ID (any of a customer's numbers) or an id → card.
+
+The phone look-up is one statement: the unique index on ``customer_phones.number`` finds the row, the
+customer comes by primary key, and the customer's numbers come from ``ix_customer_phones_customer_id``
+in a correlated sub-select, so the whole card is one round trip.
+"""
 
 from __future__ import annotations
 
-from sqlalchemy import select
-from sqlalchemy.orm import selectinload, with_loader_criteria
+from typing import Any
 
-from crm_bridge.models import OPEN_STATUSES, Customer, Ticket
+from sqlalchemy import ColumnElement, Select, func, select
+from sqlalchemy.dialects.postgresql import aggregate_order_by
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
+
+from crm_bridge.models import OPEN_STATUSES, Customer, CustomerPhone, Ticket
 from crm_bridge.phones import normalise
 from crm_bridge.schemas import CustomerCard, TicketSummary
 from hotline.db import Database
 from hotline.errors import DatabaseUnavailable
 
+CardSelect = Select[*tuple[Any, ...]]
+
+
+def phones_of_customer() -> Any:
+    """The customer's numbers, primary first, as an array (a correlated sub-select on ``Customer.id``)."""
+    p = aliased(CustomerPhone)  # the outer query may read customer_phones too (the look-up by number)
+    return (
+        select(func.array_agg(aggregate_order_by(p.number, p.is_primary.desc(), p.id)))
+        .where(p.customer_id == Customer.id)
+        .correlate(Customer)
+        .scalar_subquery()
+    )
+
+
+def card_columns() -> CardSelect:
+    stmt: CardSelect = select(
+        Customer.id,
+        Customer.name,
+        Customer.phone,
+        Customer.tier,
+        Customer.company,
+        Customer.city,
+        Customer.language,
+        Customer.agreement,
+        Customer.home_office,
+        Customer.dedicated_agent,
+        Customer.notes,
+        phones_of_customer().label("phones"),
+    )
+    return stmt
+
+
+def card_from_row(row: Any, open_tickets: list[TicketSummary] | None = None) -> CustomerCard:
+    return CustomerCard(
+        id=row.id,
+        name=row.name,
+        phone=row.phone,
+        tier=row.tier.value,
+        company=row.company,
+        city=row.city,
+        phones=list(row.phones or [row.phone]),
+        language=row.language,
+        agreement=row.agreement,
+        home_office=row.home_office,
+        dedicated_agent=row.dedicated_agent,
+        notes=row.notes,
+        open_tickets=open_tickets or [],
+    )
+
+
+async def open_tickets(session: AsyncSession, customer_id: int) -> list[TicketSummary]:
+    rows = await session.execute(
+        select(Ticket).where(Ticket.customer_id == customer_id, Ticket.status.in_(OPEN_STATUSES)).order_by(Ticket.id)
+    )
+    return [
+        TicketSummary(id=t.id, kind=t.kind, subject=t.subject, waybill=t.waybill, status=t.status.value)
+        for t in rows.scalars()
+    ]
+
 
 class CustomerDirectory:
+    """Implements ``crm_bridge.interface.CustomerLookup``."""
+
     def __init__(self, db: Database) -> None:
         self.db = db
 
@@ -20,35 +90,22 @@ class CustomerDirectory:
         phone = normalise(number)
         if phone is None:
             return None
-        return await self._card(Customer.phone == phone)
+        stmt = card_columns().join_from(CustomerPhone, Customer, CustomerPhone.customer_id == Customer.id)
+        return await self._card(stmt.where(CustomerPhone.number == phone))
 
     async def card_by_id(self, customer_id: int) -> CustomerCard | None:
-        return await self._card(Customer.id == customer_id)
+        return await self._card(card_columns().where(Customer.id == customer_id))
 
-    async def _card(self, where) -> CustomerCard | None:  # type: ignore[no-untyped-def]
+    async def _card(self, stmt: CardSelect) -> CustomerCard | None:
         if not self.db.available:  # the health probe says the database is away: do not queue up behind it
             raise DatabaseUnavailable("the customer database is not reachable right now")
-        stmt = (
-            select(Customer)
-            .where(where)
-            .options(
-                selectinload(Customer.tickets),
-                with_loader_criteria(Ticket, Ticket.status.in_(OPEN_STATUSES)),
-            )
-        )
         async with self.db.session() as s:
-            customer = (await s.execute(stmt)).scalar_one_or_none()
-            if customer is None:
+            row = (await s.execute(stmt)).one_or_none()
+            if row is None:
                 return None
-            return CustomerCard(
-                id=customer.id,
-                name=customer.name,
-                phone=customer.phone,
-                tier=customer.tier.value,
-                company=customer.company,
-                city=customer.city,
-                open_tickets=[
-                    TicketSummary(id=t.id, kind=t.kind, subject=t.subject, waybill=t.waybill, status=t.status.value)
-                    for t in sorted(customer.tickets, key=lambda t: t.id)
-                ],
-            )
+            return card_from_row(row, await open_tickets(s, row.id))
+
+
+def where_phone(phone: str) -> ColumnElement[bool]:
+    """Customers having ``phone`` (E.164) among their numbers."""
+    return Customer.id.in_(select(CustomerPhone.customer_id).where(CustomerPhone.number == phone))

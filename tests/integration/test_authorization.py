@@ -36,7 +36,7 @@ SUPERVISORS = {"supervisor", "other_supervisor", "admin"}
 READERS = {"agent", "other_agent", "supervisor", "other_supervisor", "admin"}
 OWNER_SIDE = {"agent", "supervisor", "admin"}  # agent 1001's own call, in the supervised queue
 ADMIN = {"admin"}
-PATH_VALUES = {"call_id": "c1", "recording_id": "1", "username": "1003"}
+PATH_VALUES = {"call_id": "c1", "recording_id": "1", "username": "1003", "customer_id": "1"}
 _unique = itertools.count()
 
 # (method, OpenAPI path) → (who is allowed, request body)
@@ -74,6 +74,18 @@ MATRIX: dict[tuple[str, str], tuple[set[str], Any]] = {
     ("GET", "/api/recordings/{recording_id}/audio"): (OWNER_SIDE, None),
     ("GET", "/api/admin/outbox"): (ADMIN, None),
     ("POST", "/api/admin/outbox/retry"): (ADMIN, {"ids": [1]}),
+    ("GET", "/api/customers"): (READERS, None),
+    ("POST", "/api/customers"): (
+        SUPERVISORS,
+        lambda: {"name": "New Customer", "phones": [f"1350013{next(_unique):04d}"]},
+    ),
+    ("POST", "/api/customers/import"): (SUPERVISORS, None),  # no file: a report of what is missing
+    ("POST", "/api/customers/grading"): (SUPERVISORS, None),  # 503 here: no shipments package in the kit
+    ("GET", "/api/customers/grading/runs"): (SUPERVISORS, None),
+    ("GET", "/api/customers/{customer_id}"): (READERS, None),
+    ("PATCH", "/api/customers/{customer_id}"): (SUPERVISORS, {"notes": "called about an invoice"}),
+    ("PUT", "/api/customers/{customer_id}/tier"): (SUPERVISORS, {"tier": "vip", "reason": "board decision"}),
+    ("POST", "/api/customers/{customer_id}/grade"): (SUPERVISORS, None),
 }
 
 
