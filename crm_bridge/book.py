@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from crm_bridge.errors import AgreementTaken, CustomerNotFound, InvalidPhone, PhoneTaken
 from crm_bridge.models import Customer, CustomerAddress, CustomerPhone, GradeChange, Tier
-from crm_bridge.phones import normalise
+from crm_bridge.phones import customer_number, normalise
 from crm_bridge.schemas import (
     AddressView,
     CustomerCreate,
@@ -31,7 +31,7 @@ def normalise_phones(raw: list[str]) -> list[str]:
     """E.164 for each number, in order; a number that is no phone number or comes twice is refused."""
     phones: list[str] = []
     for number in raw:
-        phone = normalise(number)
+        phone = customer_number(number)
         if phone is None:
             raise InvalidPhone(f"{number!r} is not a phone number")
         if phone in phones:

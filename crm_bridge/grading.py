@@ -81,11 +81,11 @@ class GradingRules(BaseModel):
 
     def grade(self, parcels: int, revenue: Decimal, credit: CreditRating) -> tuple[Tier, str]:
         """The tier for a window's ``parcels`` and ``revenue``, and why (see the module's rule)."""
-        scale = Decimal(MONTH_DAYS) / Decimal(self.window_days)
-        monthly = Decimal(parcels) * scale
-        monthly_revenue = (revenue * scale).quantize(Decimal("0.01"))
+        days = Decimal(self.window_days)
+        monthly = Decimal(parcels * MONTH_DAYS) / days  # multiplied first: 27 in 90 days is 9, not 8.999…
+        monthly_revenue = (revenue * MONTH_DAYS / days).quantize(Decimal("0.01"))
         level = max(i for i, b in enumerate(self.bands) if monthly >= b.min_parcels)
-        reasons = [f"{monthly.normalize():f} parcels/month: {self.bands[level].tier.value}"]
+        reasons = [f"{monthly.quantize(Decimal('0.1')).normalize():f} parcels/month: {self.bands[level].tier.value}"]
         if level + 1 < len(self.bands):
             above = self.bands[level + 1]
             if above.min_revenue is not None and monthly_revenue >= above.min_revenue:

@@ -24,7 +24,7 @@ from sqlalchemy.exc import IntegrityError
 
 from crm_bridge.errors import ImportTooLarge
 from crm_bridge.models import CreditRating, Customer, CustomerAddress, CustomerPhone, GradeChange, Tier
-from crm_bridge.phones import normalise
+from crm_bridge.phones import customer_number
 from crm_bridge.schemas import AddressIn, ImportReport, RejectedRow
 from hotline.db import Database
 from hotline.errors import Conflict
@@ -71,7 +71,7 @@ def _row(values: dict[str, str], line: int, parsed: Parsed, seen: dict[str, int]
         return _reject(parsed, line, "missing phone")
     phones: list[str] = []
     for raw in raw_phones:
-        phone = normalise(raw)
+        phone = customer_number(raw)
         if phone is None:
             return _reject(parsed, line, f"bad phone {raw.strip()!r}")
         if phone in phones or phone in seen:
