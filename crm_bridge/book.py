@@ -122,7 +122,7 @@ class CustomerBook:
             customer.phones = [CustomerPhone(number=p, is_primary=i == 0) for i, p in enumerate(phones)]
             customer.addresses = [CustomerAddress(**a.model_dump()) for a in body.addresses]
             s.add(customer)
-            await s.flush()
+            await self._commit(s, flush_only=True)
             s.add(
                 GradeChange(
                     customer_id=customer.id,
@@ -175,10 +175,10 @@ class CustomerBook:
             raise PhoneTaken(f"{number} already belongs to customer {owner}")
 
     @staticmethod
-    async def _commit(s: AsyncSession) -> None:
-        """Commit; a unique number or agreement taken meanwhile by someone else is a conflict, not a 500."""
+    async def _commit(s: AsyncSession, flush_only: bool = False) -> None:
+        """Commit (or flush); a unique number or agreement taken by someone else is a conflict, not a 500."""
         try:
-            await s.commit()
+            await (s.flush() if flush_only else s.commit())
         except IntegrityError as e:
             await s.rollback()
             text = str(e.orig)

@@ -4,11 +4,21 @@ with its home office and dedicated agent 1001, a walk-in; second numbers and add
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from crm_bridge.models import CreditRating, Customer, CustomerAddress, CustomerPhone, Ticket, TicketStatus, Tier
+from crm_bridge.models import (
+    CreditRating,
+    Customer,
+    CustomerAddress,
+    CustomerPhone,
+    GradeChange,
+    Ticket,
+    TicketStatus,
+    Tier,
+)
 from crm_bridge.phones import normalise
 from hotline.auth import Passwords
 
@@ -27,6 +37,7 @@ class DemoCustomer:
     dedicated_agent: str | None = None
     credit: CreditRating = CreditRating.good
     notes: str | None = None
+    kept: bool = True  # the tier is held by hand, so grading from the demo's shipments leaves it as shown
     tickets: list[tuple[str, str, str | None]] = field(default_factory=list)  # (kind, subject, waybill)
 
 
@@ -76,12 +87,14 @@ CUSTOMERS: list[DemoCustomer] = [
         [("home", "Tianhe District, Tiyu West Road 191", "510620")],
         language="zh-HK",
         credit=CreditRating.watch,
+        kept=False,  # graded from shipment history like any customer
     ),
 ]
 
 
 async def load(session: AsyncSession, _: Passwords) -> None:
     """Idempotent: a customer whose primary number is already known is left as it is."""
+    now = datetime.now(UTC)
     known = set((await session.execute(select(CustomerPhone.number))).scalars())
     for demo in CUSTOMERS:
         phones = [normalise(p) or p for p in demo.phones]
@@ -99,6 +112,7 @@ async def load(session: AsyncSession, _: Passwords) -> None:
             dedicated_agent=demo.dedicated_agent,
             credit=demo.credit,
             notes=demo.notes,
+            tier_manual=demo.kept,
         )
         customer.phones = [
             CustomerPhone(number=p, is_primary=i == 0) for i, p in enumerate(phones) if i == 0 or p not in known
@@ -110,4 +124,8 @@ async def load(session: AsyncSession, _: Passwords) -> None:
         customer.tickets = [
             Ticket(kind=k, subject=subj, waybill=wb, status=TicketStatus.open) for k, subj, wb in demo.tickets
         ]
+        if demo.kept:
+            customer.grades = [
+                GradeChange(new_tier=demo.tier, reason="set by hand: demo customer", by="demo", manual=True, at=now)
+            ]
         session.add(customer)

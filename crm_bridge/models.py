@@ -96,6 +96,7 @@ class Customer(Base):
     addresses: Mapped[list[CustomerAddress]] = relationship(
         back_populates="customer", cascade="all, delete-orphan", order_by="CustomerAddress.id"
     )
+    grades: Mapped[list[GradeChange]] = relationship(cascade="all, delete-orphan", order_by="GradeChange.id")
     tickets: Mapped[list[Ticket]] = relationship(back_populates="customer")
 
 

@@ -49,8 +49,10 @@ async def test_the_phone_look_up_is_one_indexed_statement(db: Database) -> None:
             )
         )
         await s.execute(
-            text("INSERT INTO customer_phones (customer_id, number, is_primary) SELECT id, phone, true FROM customers "
-                 "WHERE name LIKE 'c%' ")  # fmt: skip
+            text(
+                "INSERT INTO customer_phones (customer_id, number, is_primary) "
+                "SELECT id, phone, true FROM customers WHERE name LIKE 'c%'"
+            )
         )
         await s.commit()
         await s.execute(text("ANALYZE customers"))

@@ -36,7 +36,8 @@ def upgrade() -> None:
         ),
     )
     op.add_column(
-        "customers", sa.Column("updated_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False)
+        "customers",
+        sa.Column("updated_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
     )
     op.create_unique_constraint(op.f("uq_customers_agreement"), "customers", ["agreement"])
     op.create_index(
