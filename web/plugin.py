@@ -27,6 +27,10 @@ class WebPlugin(Plugin):
         async def agent_page() -> FileResponse:
             return FileResponse(WEB / "agent.html")
 
+        @app.get("/customers", include_in_schema=False, dependencies=open_to_all)
+        async def customers_page() -> FileResponse:
+            return FileResponse(WEB / "customers.html")
+
 
 def setup(core: Core) -> WebPlugin:
     return WebPlugin()
