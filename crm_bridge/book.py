@@ -21,7 +21,7 @@ from crm_bridge.schemas import (
     CustomerUpdate,
     GradeChangeView,
 )
-from crm_bridge.service import card_columns, card_from_row, open_tickets, where_phone
+from crm_bridge.service import card_columns, card_from_row, where_phone
 from hotline.db import Database
 
 HISTORY_SHOWN = 50
@@ -97,7 +97,7 @@ class CustomerBook:
                 .limit(HISTORY_SHOWN)
             )
             return CustomerDetail(
-                card=card_from_row(row, await open_tickets(s, customer_id)),
+                card=card_from_row(row),
                 tier_manual=customer.tier_manual,
                 credit=customer.credit,
                 addresses=[AddressView.model_validate(a) for a in addresses.scalars()],

@@ -1,17 +1,17 @@
 """Customer look-ups for the IVR and the desk: a caller ID (any of a customer's numbers) or an id → card.
 
 The phone look-up is one statement: the unique index on ``customer_phones.number`` finds the row, the
-customer comes by primary key, and the customer's numbers come from ``ix_customer_phones_customer_id``
-in a correlated sub-select, so the whole card is one round trip.
+customer comes by primary key, and the customer's numbers (``ix_customer_phones_customer_id``) and open
+tickets (``ix_tickets_customer_status``) come in correlated sub-selects, so the whole card is one round
+trip.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, func, select
+from sqlalchemy import ColumnElement, Select, bindparam, func, select
 from sqlalchemy.dialects.postgresql import aggregate_order_by
-from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from crm_bridge.models import OPEN_STATUSES, Customer, CustomerPhone, Ticket
@@ -48,11 +48,12 @@ def card_columns() -> CardSelect:
         Customer.dedicated_agent,
         Customer.notes,
         phones_of_customer().label("phones"),
+        open_tickets_of_customer().label("open_tickets"),
     )
     return stmt
 
 
-def card_from_row(row: Any, open_tickets: list[TicketSummary] | None = None) -> CustomerCard:
+def card_from_row(row: Any) -> CustomerCard:
     return CustomerCard(
         id=row.id,
         name=row.name,
@@ -66,44 +67,52 @@ def card_from_row(row: Any, open_tickets: list[TicketSummary] | None = None) -> 
         home_office=row.home_office,
         dedicated_agent=row.dedicated_agent,
         notes=row.notes,
-        open_tickets=open_tickets or [],
+        open_tickets=[TicketSummary.model_validate(t) for t in row.open_tickets or ()],
     )
 
 
-async def open_tickets(session: AsyncSession, customer_id: int) -> list[TicketSummary]:
-    rows = await session.execute(
-        select(Ticket).where(Ticket.customer_id == customer_id, Ticket.status.in_(OPEN_STATUSES)).order_by(Ticket.id)
+def open_tickets_of_customer() -> Any:
+    """The customer's open tickets as a JSON array, oldest first (a correlated sub-select on ``Customer.id``)."""
+    ticket = func.json_build_object(
+        "id", Ticket.id, "kind", Ticket.kind, "subject", Ticket.subject, "waybill", Ticket.waybill,
+        "status", Ticket.status,
+    )  # fmt: skip
+    return (
+        select(func.json_agg(aggregate_order_by(ticket, Ticket.id)))
+        .where(Ticket.customer_id == Customer.id, Ticket.status.in_(OPEN_STATUSES))
+        .correlate(Customer)
+        .scalar_subquery()
     )
-    return [
-        TicketSummary(id=t.id, kind=t.kind, subject=t.subject, waybill=t.waybill, status=t.status.value)
-        for t in rows.scalars()
-    ]
 
 
 class CustomerDirectory:
-    """Implements ``crm_bridge.interface.CustomerLookup``."""
+    """Implements ``crm_bridge.interface.CustomerLookup``. The two statements are built once (building
+    one costs more than running it) and run on a plain connection, with no ORM session around them."""
 
     def __init__(self, db: Database) -> None:
         self.db = db
+        self._by_phone = (
+            card_columns()
+            .join_from(CustomerPhone, Customer, CustomerPhone.customer_id == Customer.id)
+            .where(CustomerPhone.number == bindparam("number"))
+        )
+        self._by_id = card_columns().where(Customer.id == bindparam("customer_id"))
 
     async def card_by_phone(self, number: str | None) -> CustomerCard | None:
         phone = normalise(number)
         if phone is None:
             return None
-        stmt = card_columns().join_from(CustomerPhone, Customer, CustomerPhone.customer_id == Customer.id)
-        return await self._card(stmt.where(CustomerPhone.number == phone))
+        return await self._card(self._by_phone, {"number": phone})
 
     async def card_by_id(self, customer_id: int) -> CustomerCard | None:
-        return await self._card(card_columns().where(Customer.id == customer_id))
+        return await self._card(self._by_id, {"customer_id": customer_id})
 
-    async def _card(self, stmt: CardSelect) -> CustomerCard | None:
+    async def _card(self, stmt: CardSelect, params: dict[str, Any]) -> CustomerCard | None:
         if not self.db.available:  # the health probe says the database is away: do not queue up behind it
             raise DatabaseUnavailable("the customer database is not reachable right now")
-        async with self.db.session() as s:
-            row = (await s.execute(stmt)).one_or_none()
-            if row is None:
-                return None
-            return card_from_row(row, await open_tickets(s, row.id))
+        async with self.db.engine.connect() as conn:
+            row = (await conn.execute(stmt, params)).one_or_none()
+        return None if row is None else card_from_row(row)
 
 
 def where_phone(phone: str) -> ColumnElement[bool]:
