@@ -29,7 +29,7 @@ from typing import Protocol, Self
 
 import yaml
 from pydantic import BaseModel, Field, model_validator
-from sqlalchemy import insert, select, update
+from sqlalchemy import insert, select, text, update
 
 from crm_bridge.errors import CustomerNotFound, GradingBusy, NoShipmentHistory
 from crm_bridge.events import CustomerRegraded
@@ -112,6 +112,14 @@ class Volume(Protocol):
 VolumeSource = Callable[[Sequence[int], datetime, datetime], Awaitable[Mapping[int, Volume]]]
 
 
+# one statement per chunk; a customer whose tier was set by hand or changed since it was read is left alone
+_REGRADE = text(
+    "UPDATE customers c SET tier = u.tier::customer_tier, updated_at = :now "
+    "FROM unnest(CAST(:ids AS integer[]), CAST(:olds AS text[]), CAST(:tiers AS text[])) AS u(id, old, tier) "
+    "WHERE c.id = u.id AND c.tier::text = u.old AND NOT c.tier_manual RETURNING c.id"
+)
+
+
 @dataclass(frozen=True)
 class _Row:
     id: int
@@ -166,19 +174,35 @@ class Grader:
             outcomes.append(GradeOutcome(customer_id=row.id, old_tier=row.tier, tier=tier, changed=changed,
                                          manual=row.manual, reason=reason))  # fmt: skip
             if changed:
-                updates.append({"id": row.id, "tier": tier, "updated_at": now})
+                updates.append({"id": row.id, "old": row.tier.value, "tier": tier.value})
                 history.append({"customer_id": row.id, "old_tier": row.tier, "new_tier": tier, "reason": reason[:300],
                                 "by": by, "parcels": parcels, "revenue": revenue, "at": now})  # fmt: skip
                 events.append(CustomerRegraded(customer_id=row.id, old_tier=row.tier.value, new_tier=tier.value,
                                                reason=reason, by=by, at=now))  # fmt: skip
-        if updates:
-            async with self.db.session() as s:
-                await s.execute(update(Customer), updates)
+        if not updates:
+            return outcomes, 0
+        async with self.db.session() as s:
+            done = set(
+                (
+                    await s.execute(
+                        _REGRADE,
+                        {
+                            "ids": [u["id"] for u in updates],
+                            "olds": [u["old"] for u in updates],
+                            "tiers": [u["tier"] for u in updates],
+                            "now": now,
+                        },
+                    )
+                ).scalars()
+            )
+            history = [h for h in history if h["customer_id"] in done]
+            if history:
                 await s.execute(insert(GradeChange), history)
-                await s.commit()
+            await s.commit()
         for event in events:
-            self.bus.publish(event)
-        return outcomes, len(updates)
+            if event.customer_id in done:
+                self.bus.publish(event)
+        return outcomes, len(done)
 
     async def grade_one(self, customer_id: int, by: str) -> GradeOutcome:
         async with self.db.session() as s:

@@ -142,3 +142,24 @@ async def test_one_pass_at_a_time(db: Database) -> None:
         grader.start_all("demo-admin")
     await grader.wait()
     assert [r.customers for r in await grader.runs()] == [5]
+
+
+async def test_an_override_made_while_a_pass_runs_is_not_overwritten(db: Database) -> None:
+    await _customers(db, 2)
+    grader: Grader
+
+    class OverrideMeanwhile(FakeVolumes):
+        async def __call__(self, customer_ids, since, until):  # type: ignore[no-untyped-def]
+            answer = await super().__call__(customer_ids, since, until)
+            if len(customer_ids) > 1:  # the pass, not the override's own grading
+                await grader.override(1, Tier.regular, "set during the pass", by="demo-supervisor")
+            return answer
+
+    grader, _, events = _grader(db, OverrideMeanwhile({1: (40, 0), 2: (40, 0)}))
+    run = await grader.grade_all("schedule")
+    async with db.session() as s:
+        tiers = dict((await s.execute(select(Customer.id, Customer.tier))).all())
+        by = (await s.execute(select(GradeChange.customer_id, GradeChange.by).order_by(GradeChange.id))).all()
+    assert tiers == {1: Tier.regular, 2: Tier.key_account} and run.changed == 1
+    assert [tuple(r) for r in by] == [(1, "demo-supervisor"), (2, "schedule")]
+    assert [(e.customer_id, e.by) for e in events] == [(1, "demo-supervisor"), (2, "schedule")]
