@@ -1,1 +1,2 @@
-"""CRM bridge: customers, tickets (work orders) and what the desk needs to know about a caller."""
+"""CRM bridge: customers (numbers, addresses, agreements, tiers graded from shipment history), the tickets
+still kept here, and what the desk needs to know about a caller."""

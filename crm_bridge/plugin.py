@@ -31,12 +31,17 @@ class ShipmentVolumes:
 
     def __init__(self, core: Core) -> None:
         self.core = core
+        try:
+            self.key: Any | None = importlib.import_module("shipments.interface").SHIPMENTS
+        except (ModuleNotFoundError, AttributeError):
+            self.key = None  # no shipments package in this installation
 
     def _source(self) -> Any | None:
+        if self.key is None:
+            return None
         try:
-            key = importlib.import_module("shipments.interface").SHIPMENTS
-            return self.core.services.get(key)
-        except (ModuleNotFoundError, AttributeError, MissingService):
+            return self.core.services.get(self.key)
+        except MissingService:
             return None
 
     @property
@@ -73,7 +78,7 @@ class CrmPlugin(Plugin):
         await self.grader.wait()
 
     def health(self) -> dict[str, Any]:
-        return {"grading_scheduled": self.schedule.running, "shipment_history": self.shipments.available}
+        return {"customers": {"grading_scheduled": self.schedule.running, "shipment_history": self.shipments.available}}
 
 
 def setup(core: Core) -> CrmPlugin:
