@@ -19,11 +19,11 @@ from datetime import datetime
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import insert, select
+from sqlalchemy import select, text
 from sqlalchemy.exc import IntegrityError
 
 from crm_bridge.errors import ImportTooLarge
-from crm_bridge.models import CreditRating, Customer, CustomerAddress, CustomerPhone, GradeChange, Tier
+from crm_bridge.models import CreditRating, Customer, CustomerPhone, Tier
 from crm_bridge.phones import customer_number
 from crm_bridge.schemas import AddressIn, ImportReport, RejectedRow
 from hotline.db import Database
@@ -181,24 +181,67 @@ class CustomerImporter:
         parsed.rejected.extend(RejectedRow(line=line, reason=reason) for line, reason in bad.items())
 
     async def _insert(self, s: Any, rows: Sequence[Row], by: str) -> None:
+        """A batch is one statement per table, its columns passed as arrays (``unnest``): no per-row
+        parameter handling in Python. The new ids come back by primary number, which is unique."""
         now = self.clock()
         for i in range(0, len(rows), BATCH):
             batch = rows[i : i + BATCH]
-            values = [r.customer | {"created_at": now, "updated_at": now} for r in batch]
-            result = await s.execute(insert(Customer).returning(Customer.id, sort_by_parameter_order=True), values)
-            ids = list(result.scalars())
-            phones = [
-                {"customer_id": cid, "number": p, "is_primary": n == 0}
-                for cid, r in zip(ids, batch, strict=True)
-                for n, p in enumerate(r.phones)
-            ]
-            await s.execute(insert(CustomerPhone), phones)
-            addresses = [r.address | {"customer_id": cid} for cid, r in zip(ids, batch, strict=True) if r.address]
+            columns = {c: [r.customer[c] for r in batch] for c in _CUSTOMER_COLUMNS}
+            columns["tier"] = [t.value for t in columns["tier"]]
+            columns["credit"] = [c.value for c in columns["credit"]]
+            returned = await s.execute(_INSERT_CUSTOMERS, columns | {"now": now})
+            ids: dict[str, int] = {phone: cid for phone, cid in returned.all()}
+            owners = [(ids[r.phones[0]], p, n == 0) for r in batch for n, p in enumerate(r.phones)]
+            await s.execute(
+                _INSERT_PHONES,
+                {
+                    "ids": [o[0] for o in owners],
+                    "numbers": [o[1] for o in owners],
+                    "primaries": [o[2] for o in owners],
+                },
+            )
+            addresses = [(ids[r.phones[0]], r.address) for r in batch if r.address]
             if addresses:
-                await s.execute(insert(CustomerAddress), addresses)
-            history = [
-                {"customer_id": cid, "old_tier": None, "new_tier": r.customer["tier"], "reason": "imported",
-                 "by": by, "at": now}
-                for cid, r in zip(ids, batch, strict=True)
-            ]  # fmt: skip
-            await s.execute(insert(GradeChange), history)
+                await s.execute(
+                    _INSERT_ADDRESSES,
+                    {
+                        "ids": [cid for cid, _ in addresses],
+                        "labels": [a["label"] for _, a in addresses],
+                        "texts": [a["text"] for _, a in addresses],
+                        "codes": [a["postal_code"] for _, a in addresses],
+                        "cities": [a["city"] for _, a in addresses],
+                    },
+                )
+            await s.execute(
+                _INSERT_HISTORY,
+                {"ids": [ids[r.phones[0]] for r in batch], "tiers": columns["tier"], "by": by, "now": now},
+            )
+
+
+_CUSTOMER_COLUMNS = ("name", "phone", "tier", "credit", "company", "city", "language", "agreement", "home_office",
+                     "dedicated_agent", "notes")  # fmt: skip
+_INSERT_CUSTOMERS = text(
+    "INSERT INTO customers (name, phone, tier, credit, company, city, language, agreement, home_office, "
+    "dedicated_agent, notes, tier_manual, created_at, updated_at) "
+    "SELECT u.name, u.phone, u.tier::customer_tier, u.credit::credit_rating, u.company, u.city, u.language, "
+    "u.agreement, u.home_office, u.dedicated_agent, u.notes, false, :now, :now "
+    "FROM unnest(CAST(:name AS text[]), CAST(:phone AS text[]), CAST(:tier AS text[]), CAST(:credit AS text[]), "
+    "CAST(:company AS text[]), CAST(:city AS text[]), CAST(:language AS text[]), CAST(:agreement AS text[]), "
+    "CAST(:home_office AS text[]), CAST(:dedicated_agent AS text[]), CAST(:notes AS text[])) "
+    "AS u(name, phone, tier, credit, company, city, language, agreement, home_office, dedicated_agent, notes) "
+    "RETURNING phone, id"
+)
+_INSERT_PHONES = text(
+    "INSERT INTO customer_phones (customer_id, number, is_primary) "
+    "SELECT * FROM unnest(CAST(:ids AS integer[]), CAST(:numbers AS text[]), CAST(:primaries AS boolean[]))"
+)
+_INSERT_ADDRESSES = text(
+    "INSERT INTO customer_addresses (customer_id, label, text, postal_code, city) "
+    "SELECT * FROM unnest(CAST(:ids AS integer[]), CAST(:labels AS text[]), CAST(:texts AS text[]), "
+    "CAST(:codes AS text[]), CAST(:cities AS text[]))"
+)
+_INSERT_HISTORY = text(
+    "INSERT INTO customer_grade_history (customer_id, new_tier, reason, by, manual, at) "
+    "SELECT u.id, u.tier::customer_tier, 'imported', :by, false, :now "
+    "FROM unnest(CAST(:ids AS integer[]), CAST(:tiers AS text[])) AS u(id, tier)"
+)
