@@ -38,3 +38,9 @@ def normalise(number: str | None, region: str = DEFAULT_REGION) -> str | None:
         if phonenumbers.is_valid_number(parsed):
             return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
     return digits if len(digits) <= 15 and not text.startswith("+") else None
+
+
+def customer_number(number: str | None, region: str = DEFAULT_REGION) -> str | None:
+    """A number a customer can call from: a public number in E.164, never a short code or extension."""
+    phone = normalise(number, region)
+    return phone if phone is not None and phone.startswith("+") else None

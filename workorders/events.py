@@ -16,6 +16,8 @@ class WorkOrderOpened(Event):
     department: str
     customer_id: int | None = None
     waybill: str | None = None
+    subject: str
+    status: str
     call_id: str | None = None
     by: str
     sla_due_at: datetime
@@ -27,6 +29,10 @@ class WorkOrderChanged(Event):
     """Fields of a work order changed (status, assignee, notes) or a call was linked; ``changes``: field → new."""
 
     work_order_id: int
+    type: str
+    customer_id: int | None = None
+    waybill: str | None = None
+    subject: str
     by: str
     status: str
     changes: dict[str, str | None]

@@ -46,6 +46,7 @@ PATH_VALUES = {
     "postal_code": "100020",
     "work_order_id": "1",
     "reference": "31058266",  # 1001's pickup
+    "customer_id": "1",
 }
 SCAN = {"kind": "in_transit", "place": "Beijing hub", "at": "2026-11-24T10:00:00+08:00"}
 STAFF = READERS  # agents and supervisors (and admins)
@@ -124,6 +125,18 @@ MATRIX: dict[tuple[str, str], tuple[set[str], Any]] = {
     ("GET", "/api/stations"): (READERS, None),
     ("GET", "/api/stations/{code}"): (READERS, None),
     ("GET", "/api/postal-codes/{postal_code}/station"): (READERS, None),
+    ("GET", "/api/customers"): (READERS, None),
+    ("POST", "/api/customers"): (
+        SUPERVISORS,
+        lambda: {"name": "New Customer", "phones": [f"1350013{next(_unique):04d}"]},
+    ),
+    ("POST", "/api/customers/import"): (SUPERVISORS, None),  # no file: a report of what is missing
+    ("POST", "/api/customers/grading"): (SUPERVISORS, None),  # 503 here: no shipments package in the kit
+    ("GET", "/api/customers/grading/runs"): (SUPERVISORS, None),
+    ("GET", "/api/customers/{customer_id}"): (READERS, None),
+    ("PATCH", "/api/customers/{customer_id}"): (SUPERVISORS, {"notes": "called about an invoice"}),
+    ("PUT", "/api/customers/{customer_id}/tier"): (SUPERVISORS, {"tier": "vip", "reason": "board decision"}),
+    ("POST", "/api/customers/{customer_id}/grade"): (SUPERVISORS, None),
 }
 
 

@@ -149,6 +149,8 @@ class WorkOrderService:
                 department=order.department,
                 customer_id=order.customer_id,
                 waybill=order.waybill,
+                subject=order.subject,
+                status=order.status,
                 call_id=new.call_id,
                 by=actor.username,
                 sla_due_at=order.sla_due_at,
@@ -219,7 +221,15 @@ class WorkOrderService:
         if changes:
             self.bus.publish(
                 WorkOrderChanged(
-                    work_order_id=work_order_id, by=actor.username, status=order.status, changes=changes, at=now
+                    work_order_id=work_order_id,
+                    type=order.type,
+                    customer_id=order.customer_id,
+                    waybill=order.waybill,
+                    subject=order.subject,
+                    by=actor.username,
+                    status=order.status,
+                    changes=changes,
+                    at=now,
                 )
             )
         return await self.get(work_order_id)
@@ -257,7 +267,15 @@ class WorkOrderService:
         if changes:
             self.bus.publish(
                 WorkOrderChanged(
-                    work_order_id=work_order_id, by=actor.username, status=order.status, changes=changes, at=now
+                    work_order_id=work_order_id,
+                    type=order.type,
+                    customer_id=order.customer_id,
+                    waybill=order.waybill,
+                    subject=order.subject,
+                    by=actor.username,
+                    status=order.status,
+                    changes=changes,
+                    at=now,
                 )
             )
         return await self.get(work_order_id)
