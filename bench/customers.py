@@ -44,13 +44,13 @@ async def volumes(ids: Sequence[int], since: datetime, until: datetime) -> dict[
     return {i: Volume(i % 40, Decimal(i % 7000)) for i in ids}
 
 
-def _port() -> int:
+def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
 
 
-async def load(url: str, first: int, n: int) -> float:
+async def load_customers(url: str, first: int, n: int) -> float:
     """Bulk rows straight through asyncpg (the controller's engine bounds each statement at 10 s)."""
     started = time.perf_counter()
     conn = await asyncpg.connect(url.replace("+asyncpg", ""))
@@ -115,17 +115,17 @@ async def importing(db: Database, rows: int) -> float:
 
 async def run(args: argparse.Namespace) -> None:
     with tempfile.TemporaryDirectory(prefix="hotline-bench-") as tmp:
-        cluster = LocalCluster(Path(tmp), _port(), throwaway=True)
+        cluster = LocalCluster(Path(tmp), free_port(), throwaway=True)
         cluster.start()
         try:
             await cluster.ensure_database()
             url = f"postgresql+asyncpg://hotline@127.0.0.1:{cluster.port}/hotline"
             await asyncio.to_thread(upgrade, url)
             db = Database(url)
-            await load(url, 1, args.grade)
+            await load_customers(url, 1, args.grade)
             elapsed = await grading(db, args.grade)  # a whole pass over the first ``--grade`` customers
             print(f"grading: {args.grade / elapsed:.0f} customers/s")
-            loaded = await load(url, args.grade + 1, args.customers)
+            loaded = await load_customers(url, args.grade + 1, args.customers)
             print(f"loaded {args.customers} customers (2 numbers each) in {loaded:.0f} s")
             p50, p99, worst = await lookups(db, args.customers, args.lookups)
             print(f"card by phone, {args.lookups} look-ups: p50 {p50:.2f} ms, p99 {p99:.2f} ms, max {worst:.2f} ms")

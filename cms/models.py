@@ -62,7 +62,10 @@ class Interaction(Base):
     back-fill from Asterisk's own records for a call the controller did not witness."""
 
     __tablename__ = "interactions"
-    __table_args__ = (Index("ix_interactions_started_at", "started_at"),)
+    __table_args__ = (
+        Index("ix_interactions_started_at", "started_at"),
+        Index("ix_interactions_customer_id_started_at", "customer_id", "started_at"),  # a caller's recent contacts
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     call_id: Mapped[str] = mapped_column(String(64), unique=True)  # Asterisk's linkedid
