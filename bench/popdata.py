@@ -117,18 +117,15 @@ async def run(args: argparse.Namespace) -> None:
             )
             print(f"loaded {shipments.rows} shipments in {shipments.seconds:.0f} s ({shipments.rate:.0f} rows/s)")
             extra = await load_orders_and_contacts(url, args.customers, args.orders_every, args.contacts)
-            print(
-                f"loaded {args.customers // args.orders_every} open work orders, {args.contacts} contacts in {extra:.0f} s"
-            )
+            orders = args.customers // args.orders_every
+            print(f"loaded {orders} open work orders, {args.contacts} contacts in {extra:.0f} s")
             db = Database(url)
             card_ms, full_ms = await measure(db, args.customers, args.lookups)
             await db.close()
             card, full = percentiles(card_ms), percentiles(full_ms)
             print(f"pop data, {args.lookups} callers one after the other:")
-            print(f"  card by phone    p50 {card[0]:.2f} ms  p99 {card[1]:.2f} ms  max {card[2]:.2f} ms")
-            print(
-                f"  full pop data    p50 {full[0]:.2f} ms  p99 {full[1]:.2f} ms  max {full[2]:.2f} ms  (goal p99 < 5 ms)"
-            )
+            print(f"  card by phone   p50 {card[0]:.2f} ms  p99 {card[1]:.2f} ms  max {card[2]:.2f} ms")
+            print(f"  full pop data   p50 {full[0]:.2f} ms  p99 {full[1]:.2f} ms  max {full[2]:.2f} ms  (goal p99 < 5)")
             print(f"  full / card      p50 {full[0] / card[0]:.2f}  p99 {full[1] / card[1]:.2f}")
         finally:
             cluster.destroy()
