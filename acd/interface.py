@@ -1,10 +1,15 @@
-"""The ACD's service interface for other packages."""
+"""The ACD's service interfaces for other packages: the queues, the routing decision, callback requests."""
 
 from __future__ import annotations
 
-from typing import Protocol
+from datetime import datetime
+from typing import Literal, Protocol
 
+from pydantic import BaseModel, Field
+
+from crm_bridge.schemas import CustomerCard
 from hotline.plugins import ServiceKey
+from hotline.routing import RoutingDecision
 
 
 class QueueCatalog(Protocol):
@@ -17,3 +22,56 @@ class QueueCatalog(Protocol):
 
 
 QUEUES: ServiceKey[QueueCatalog] = ServiceKey("acd.queues")
+
+
+class RoutingRequest(BaseModel):
+    """What the IVR knows when it hands a caller to a person."""
+
+    call_id: str  # the caller channel's uniqueid (the call's linkedid)
+    caller: str | None = None
+    customer: CustomerCard | None = None
+    intent: str = "agent"  # tracking, pickup, complaint, claim, station, agent, …
+    queue: str | None = None  # the queue the menu names (None: the ACD chooses by intent)
+    language: str | None = None  # the language the caller chose in the IVR
+    waybill: str | None = None
+    work_order_id: int | None = None  # opened by the IVR for this call (a complaint, a claim)
+    ivr_path: str = ""
+
+
+class Router(Protocol):
+    async def decide(self, request: RoutingRequest) -> RoutingDecision:
+        """Queue, priority (and whatever else the dialplan needs) for this caller, with the reasons stored.
+        Must answer quickly and never raise for a known queue; the IVR bounds the wait and falls back to the
+        menu's own queue and tier priority."""
+        ...
+
+
+ROUTER: ServiceKey[Router] = ServiceKey("acd.router")
+
+
+class CallbackRequest(BaseModel):
+    """A caller asks to be called back instead of waiting (out of hours, a long wait, a queue exit)."""
+
+    number: str = Field(min_length=3, max_length=32)
+    customer_id: int | None = None
+    queue: str
+    reason: Literal["closed", "long_wait", "queue_exit", "ivr"] = "ivr"
+    call_id: str | None = None  # the call it was asked on
+    language: str | None = None
+    intent: str | None = None
+    not_before: datetime | None = None  # e.g. the next opening
+
+
+class CallbackView(CallbackRequest):
+    id: int
+    state: str  # pending, dialling, done, failed, cancelled
+    requested_at: datetime
+
+
+class Callbacks(Protocol):
+    async def request(self, request: CallbackRequest) -> CallbackView:
+        """Store the request durably (it survives a restart) and schedule it."""
+        ...
+
+
+CALLBACKS: ServiceKey[Callbacks] = ServiceKey("acd.callbacks")

@@ -9,8 +9,8 @@ from datetime import date, datetime
 from sqlalchemy import func, select
 
 from hotline.db import Database
+from hotline.hours import Interval, Schedule, opening
 from shipments.errors import StationNotFound
-from shipments.hours import Interval, Schedule, opening
 from shipments.models import PostalArea, Station, StationHoliday, StationHours
 from shipments.schemas import HolidayView, HoursView, OpeningState, StationDetail, StationView
 

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from shipments.hours import Opening, Schedule, opening
+from hotline.hours import Opening, Schedule, opening
 
 SH = ZoneInfo("Asia/Shanghai")
 DAY = [(time(8, 30), time(12)), (time(13), time(18, 30))]

@@ -1,8 +1,9 @@
-"""Is a station open at a given instant, until when, and when does it open next (a pure function).
+"""Is something with opening hours (a station, a queue, the hotline) open at a given instant, until when,
+and when does it open next (a pure function).
 
-A station's week is a list of intervals per weekday (none: closed that day; two: a lunch break). A holiday
-replaces its date's weekday hours: closed all day, or its own intervals. Times are the station's local
-wall-clock times in its time zone; the answers are aware datetimes in that zone.
+A week is a list of intervals per weekday (none: closed that day; two: a lunch break). A holiday replaces
+its date's weekday hours: closed all day, or its own intervals. Times are local wall-clock times in the
+schedule's time zone; the answers are aware datetimes in that zone.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 Interval = tuple[time, time]
-HORIZON_DAYS = 400  # a station closed for longer than this has no "next opening"
+HORIZON_DAYS = 400  # closed for longer than this has no "next opening"
 
 
 @dataclass(frozen=True)
