@@ -9,6 +9,8 @@ BENCHES = [
     ["bench.screenpop", "--events", "3000", "--rate", "500", "--agents", "20"],
     ["bench.ami_ingest", "--events", "120000"],
     ["bench.capacity", "--rate", "1.0", "--seconds", "30", "--rounds", "2"],
+    ["bench.popdata"],
+    ["bench.customers"],
 ]
 
 
