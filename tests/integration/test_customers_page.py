@@ -3,31 +3,18 @@ the real app over the real test database with uvicorn on a free 127.0.0.1 port."
 
 from __future__ import annotations
 
-import asyncio
-import shutil
-import socket
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-import uvicorn
-from playwright.async_api import Page, async_playwright, expect
+from playwright.async_api import Page, expect
 
 from crm_bridge.book import CustomerBook
 from crm_bridge.schemas import CustomerCreate
 from hotline.db import Database
+from tests.browser import chromium, served
 from tests.integration.appkit import app_kit
-from tests.integration.waiting import until
-
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run", "--disable-quic"]  # fmt: skip
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture
@@ -36,29 +23,16 @@ async def site(db: Database, pg_url: str, tmp_path: Path) -> AsyncIterator[str]:
         book = CustomerBook(kit.controller.db, lambda: datetime.now(UTC))
         for i in range(25):  # 29 customers with the demo's four: two pages of twenty
             await book.create(CustomerCreate(name=f"Page Customer {i:02d}", phones=[f"135001350{i:02d}"]), by="x")
-        port = _free_port()
-        server = uvicorn.Server(uvicorn.Config(kit.app, host="127.0.0.1", port=port, log_level="warning"))
-        task = asyncio.create_task(server.serve())
-        await until(lambda: server.started or task.done(), timeout=10)
-        assert server.started, "uvicorn did not start"
-        try:
-            yield f"http://127.0.0.1:{port}"
-        finally:
-            server.should_exit = True
-            await asyncio.wait_for(task, 10)
+        async with served(kit.app) as url:
+            yield url
 
 
 @pytest.fixture
 async def page(tmp_path: Path) -> AsyncIterator[Page]:
-    executable = shutil.which("chromium") or "/usr/bin/chromium"
-    async with async_playwright() as p:
-        browser = await p.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS, headless=True)
-        try:
-            pg = await (await browser.new_context()).new_page()
-            yield pg
-            await pg.screenshot(path=str(tmp_path / "customers.png"), full_page=True)
-        finally:
-            await browser.close()
+    async with chromium() as browser:
+        pg = await (await browser.new_context()).new_page()
+        yield pg
+        await pg.screenshot(path=str(tmp_path / "customers.png"), full_page=True)
 
 
 async def test_search_page_and_open_a_customer_with_its_grade_history(site: str, page: Page) -> None:

@@ -4,64 +4,29 @@ the change in its history."""
 
 from __future__ import annotations
 
-import asyncio
-import shutil
-import socket
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-import uvicorn
-from playwright.async_api import Page, async_playwright, expect
+from playwright.async_api import Page, expect
 
 from hotline.db import Database
+from tests.browser import chromium, served
 from tests.integration.appkit import app_kit
-from tests.integration.waiting import until
-
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture
 async def base_url(db: Database, pg_url: str, tmp_path: Path) -> AsyncIterator[str]:
-    async with app_kit(pg_url, tmp_path) as kit:
-        port = _free_port()
-        server = uvicorn.Server(
-            uvicorn.Config(kit.app, host="127.0.0.1", port=port, lifespan="off", log_level="warning")
-        )
-        task = asyncio.create_task(server.serve())
-        await until(lambda: server.started, timeout=10)
-        try:
-            yield f"http://127.0.0.1:{port}"
-        finally:
-            server.should_exit = True
-            await asyncio.wait_for(task, 10)
+    async with app_kit(pg_url, tmp_path) as kit, served(kit.app) as url:
+        yield url
 
 
 @pytest.fixture
 async def page(base_url: str, tmp_path: Path) -> AsyncIterator[Page]:
-    executable = shutil.which("chromium") or "/usr/bin/chromium"
-    async with async_playwright() as p:
-        browser = await p.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS, headless=True)
-        try:
-            pg = await browser.new_page()
-            yield pg
-            await pg.screenshot(path=str(tmp_path / "workorders.png"), full_page=True)
-        finally:
-            await browser.close()
+    async with chromium() as browser:
+        pg = await browser.new_page()
+        yield pg
+        await pg.screenshot(path=str(tmp_path / "workorders.png"), full_page=True)
 
 
 async def test_queue_sla_colours_state_change_and_history(page: Page, base_url: str) -> None:

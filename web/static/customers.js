@@ -1,19 +1,7 @@
 // hotline customers back office: search, page through the list, open a customer's card and grade history.
 "use strict";
-const $ = (id) => document.getElementById(id);
 const PER_PAGE = 20;
-let token = sessionStorage.getItem("hotline.token");
 let page = 1;
-
-async function api(path, options = {}) {
-  const headers = { "Content-Type": "application/json" };
-  if (token) headers.Authorization = `Bearer ${token}`;
-  const r = await fetch(path, { ...options, headers });
-  const body = await r.json().catch(() => ({}));
-  if (r.status === 401) signOut("your session ended: sign in again");
-  if (!r.ok) throw new Error(body.message || (body.detail && JSON.stringify(body.detail)) || r.statusText);
-  return body;
-}
 
 const tierName = (t) => (t ? t.replace("_", " ") : "—");
 
@@ -99,35 +87,11 @@ async function start() {
     return signOut();
   }
   $("user-name").textContent = me.display_name || me.username;
-  $("login-panel").hidden = true;
-  $("book").hidden = false;
-  $("who").hidden = false;
+  showSignedIn();
   await search();
 }
 
-function signOut(message = "") {
-  if (token) fetch("/api/session", { method: "DELETE", headers: { Authorization: `Bearer ${token}` } }).catch(() => {});
-  token = null;
-  sessionStorage.removeItem("hotline.token");
-  $("book").hidden = true; $("who").hidden = true; $("login-panel").hidden = false;
-  $("login-error").textContent = message;
-}
-
-$("login-form").addEventListener("submit", async (ev) => {
-  ev.preventDefault();
-  $("login-error").textContent = "";
-  try {
-    const r = await api("/api/session", { method: "POST",
-      body: JSON.stringify({ username: $("username").value.trim(), password: $("password").value }) });
-    token = r.token;
-    sessionStorage.setItem("hotline.token", token);
-    await start();
-  } catch (e) {
-    $("login-error").textContent = e.message;
-  }
-});
 $("search-form").addEventListener("submit", (ev) => { ev.preventDefault(); page = 1; search(); });
 $("prev").addEventListener("click", () => { page -= 1; search(); });
 $("next").addEventListener("click", () => { page += 1; search(); });
-$("signout").addEventListener("click", () => signOut());
-if (token) start();
+pageSession("book", "username", start);

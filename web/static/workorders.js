@@ -1,21 +1,9 @@
 // hotline work orders: the back office's queue by department, SLA clocks, escalations, one order's history.
 "use strict";
-const $ = (id) => document.getElementById(id);
 const ACTIVE = ["open", "in_progress", "waiting_customer"];
-let token = sessionStorage.getItem("hotline.token");
 let catalogue = null;
 let page = 1;
 let rows = [];  // the queue as last fetched
-
-async function api(path, options = {}) {
-  const headers = { "Content-Type": "application/json" };
-  if (token) headers.Authorization = `Bearer ${token}`;
-  const r = await fetch(path, { ...options, headers });
-  const body = await r.json().catch(() => ({}));
-  if (r.status === 401) { signOut("Your session expired: sign in again."); throw new Error("signed out"); }
-  if (!r.ok) throw new Error(body.message || (body.detail && JSON.stringify(body.detail)) || r.statusText);
-  return body;
-}
 
 const words = (s) => (s || "").replaceAll("_", " ");
 
@@ -171,41 +159,17 @@ async function startBoard() {
     catalogue = await api("/api/work-orders/catalogue");
     $("me").textContent = me.display_name || me.username;
   } catch (e) {
-    return signOut(e.message === "signed out" ? "" : e.message);
+    return signOut(e.message);
   }
   for (const [code, name] of Object.entries(catalogue.departments)) $("f-department").append(new Option(name, code));
   for (const t of catalogue.types) $("f-type").append(new Option(words(t), t));
-  $("login-panel").hidden = true;
-  $("board").hidden = false;
-  $("who").hidden = false;
+  showSignedIn();
   await loadQueue();
 }
 
-function signOut(message = "") {
-  if (token) fetch("/api/session", { method: "DELETE", headers: { Authorization: `Bearer ${token}` } }).catch(() => {});
-  token = null;
-  sessionStorage.removeItem("hotline.token");
-  $("board").hidden = true; $("who").hidden = true; $("login-panel").hidden = false;
-  $("login-error").textContent = message;
-}
-
-$("login-form").addEventListener("submit", async (ev) => {
-  ev.preventDefault();
-  $("login-error").textContent = "";
-  try {
-    const r = await api("/api/session", { method: "POST",
-      body: JSON.stringify({ username: $("username").value.trim(), password: $("password").value }) });
-    token = r.token;
-    sessionStorage.setItem("hotline.token", token);
-    await startBoard();
-  } catch (e) {
-    $("login-error").textContent = e.message;
-  }
-});
 $("filters").addEventListener("submit", (ev) => { ev.preventDefault(); page = 1; loadQueue(); });
 $("prev").addEventListener("click", () => { page -= 1; loadQueue(); });
 $("next").addEventListener("click", () => { page += 1; loadQueue(); });
-$("signout").addEventListener("click", () => signOut());
 // the clocks tick every second; the queue is fetched again every 30 s (escalations, other people's changes)
 setInterval(() => {
   document.querySelectorAll("#queue tr.order").forEach((tr, i) => {
@@ -216,4 +180,4 @@ setInterval(() => {
   if (o && !$("detail").hidden) paintSla($("d-sla"), o);
 }, 1000);
 setInterval(() => { if (token && catalogue) loadQueue(); }, 30000);
-if (token) startBoard();
+pageSession("board", "username", startBoard);

@@ -219,19 +219,7 @@ class WorkOrderService:
                 order.updated_at = now
                 await s.commit()
         if changes:
-            self.bus.publish(
-                WorkOrderChanged(
-                    work_order_id=work_order_id,
-                    type=order.type,
-                    customer_id=order.customer_id,
-                    waybill=order.waybill,
-                    subject=order.subject,
-                    by=actor.username,
-                    status=order.status,
-                    changes=changes,
-                    at=now,
-                )
-            )
+            self._changed(order, actor, changes, now)
         return await self.get(work_order_id)
 
     async def link_call(self, work_order_id: int, link: CallLink, actor: Actor) -> WorkOrderView:
@@ -265,20 +253,23 @@ class WorkOrderService:
                 order.updated_at = now
                 await s.commit()
         if changes:
-            self.bus.publish(
-                WorkOrderChanged(
-                    work_order_id=work_order_id,
-                    type=order.type,
-                    customer_id=order.customer_id,
-                    waybill=order.waybill,
-                    subject=order.subject,
-                    by=actor.username,
-                    status=order.status,
-                    changes=changes,
-                    at=now,
-                )
-            )
+            self._changed(order, actor, changes, now)
         return await self.get(work_order_id)
+
+    def _changed(self, order: WorkOrder, actor: Actor, changes: dict[str, str | None], now: datetime) -> None:
+        self.bus.publish(
+            WorkOrderChanged(
+                work_order_id=order.id,
+                type=order.type,
+                customer_id=order.customer_id,
+                waybill=order.waybill,
+                subject=order.subject,
+                by=actor.username,
+                status=order.status,
+                changes=changes,
+                at=now,
+            )
+        )
 
     async def schedule_revisit(self, work_order_id: int, due_at: datetime | None, actor: Actor) -> RevisitView:
         """A satisfaction revisit of a resolved (or closed) work order; one scheduled at a time."""
