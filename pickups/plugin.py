@@ -15,6 +15,7 @@ from typing import Any
 from fastapi import APIRouter
 
 import pickups.routes
+from crm_bridge.interface import CUSTOMERS
 from hotline.plugins import Core, MissingService, Plugin, ServiceKey, Services
 from pickups.config import PickupRules
 from pickups.interface import PICKUPS, OpeningHours, ServingStation, StationFinder
@@ -56,7 +57,9 @@ class PickupsPlugin(Plugin):
         self.core = core
         self.rules = PickupRules.load()
         stations = WiredStations(core.services, STATION_KEY)
-        self.pickups = PickupService(core.db, core.bus, stations, self.rules, hours=stations)
+        self.pickups = PickupService(
+            core.db, core.bus, stations, self.rules, hours=stations, customers=lambda: core.services.get(CUSTOMERS)
+        )
         self.queries = PickupQueries(core.db, self.rules)
         core.services.provide(PICKUPS, self.pickups)
 

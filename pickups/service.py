@@ -11,7 +11,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
+from crm_bridge.interface import CustomerLookup
 from crm_bridge.phones import normalise
+from hotline.bounded import bounded
 from hotline.bus import EventBus
 from hotline.db import Database
 from hotline.logs import get_logger
@@ -30,6 +32,7 @@ log = get_logger(__name__)
 
 Clock = Callable[[], datetime]
 REFERENCE_ATTEMPTS = 8
+CUSTOMER_LOOKUP_TIMEOUT = 0.5  # seconds
 
 
 def utc_now() -> datetime:
@@ -58,6 +61,7 @@ class PickupService:
         rules: PickupRules,
         hours: StationHours | None = None,
         clock: Clock = utc_now,
+        customers: Callable[[], CustomerLookup] | None = None,
     ) -> None:
         self.db = db
         self.bus = bus
@@ -65,6 +69,7 @@ class PickupService:
         self.hours = hours
         self.rules = rules
         self.clock = clock
+        self.customers = customers  # to link an order to the customer whose number it gives
 
     # -- reading ---------------------------------------------------------------------------------------
     async def by_reference(self, reference: str) -> PickupView | None:
@@ -93,6 +98,17 @@ class PickupService:
             return (await s.execute(stmt)).scalar_one_or_none()
 
     # -- booking ---------------------------------------------------------------------------------------
+    async def _customer_of(self, phone: str) -> int | None:
+        """The customer having this number, if the look-up answers in time (the booking never waits on it)."""
+        if self.customers is None:
+            return None
+        try:
+            card = await bounded(self.customers().card_by_phone(phone), CUSTOMER_LOOKUP_TIMEOUT)
+        except Exception as e:
+            log.warning("pickup not linked to a customer: look-up failed", error=repr(e))
+            return None
+        return card.id if card else None
+
     async def book(self, request: PickupRequest, by: str) -> PickupView:
         phone = normalise(request.phone)
         if phone is None:
@@ -104,6 +120,7 @@ class PickupService:
         now = self.clock()
         check_window(request.ready_at, request.close_at, now, self.rules)
         code, why_not = await self._assignable(request.postal_code, request.ready_at, request.close_at, now)
+        customer_id = request.customer_id or await self._customer_of(phone)
         changes = [_Change(None, PickupState.booked, "booked")]
         if code is not None:
             changes.append(
@@ -123,7 +140,7 @@ class PickupService:
                 destination=request.destination,
                 ready_at=request.ready_at,
                 close_at=request.close_at,
-                customer_id=request.customer_id,
+                customer_id=customer_id,
                 station_code=code,
                 unassigned_reason=why_not,
                 booked_by=by,

@@ -12,6 +12,8 @@ from typing import Any
 import pytest
 from sqlalchemy import select, text
 
+from crm_bridge.models import Customer, CustomerPhone, Tier
+from crm_bridge.service import CustomerDirectory
 from hotline.bus import EventBus
 from hotline.db import Database
 from pickups.config import PickupRules
@@ -345,3 +347,25 @@ async def test_the_api_books_scopes_lists_and_guards_changes(kit: Kit) -> None:
         "close_at": "2026-01-01T12:00:00",
     }
     assert (await c.post("/api/pickups", json=bad, headers=a)).status_code == 422  # no time zone
+
+
+async def test_a_booking_is_linked_to_the_customer_whose_number_it_gives(parts: Parts, db: Database) -> None:
+    directory = CustomerDirectory(db)
+    parts.service.customers = lambda: directory
+    async with db.session() as s:
+        zhang = Customer(name="Zhang Wei", phone="+8613800138000", tier=Tier.vip)
+        zhang.phones = [CustomerPhone(number="+8613800138000", is_primary=True)]
+        s.add(zhang)
+        await s.commit()
+    linked = await parts.service.book(request(), by="1001")  # "138 0013 8000": his number
+    assert linked.customer_id == zhang.id
+    stranger = await parts.service.book(request(phone="139 1234 5678"), by="1001")
+    assert stranger.customer_id is None
+
+    class Down:
+        async def card_by_phone(self, number: str | None) -> None:
+            raise ConnectionError("customer database away")
+
+    parts.service.customers = lambda: Down()  # type: ignore[assignment,return-value]
+    unlinked = await parts.service.book(request(), by="1001")  # booked all the same, just not linked
+    assert unlinked.customer_id is None and unlinked.state == "assigned"
