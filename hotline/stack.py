@@ -401,7 +401,8 @@ def banner(s: Settings) -> str:
     from hotline.demo import STAFF
 
     url = f"http://{s.bind_host}:{s.http_port}"
-    common = f"""  API             {url}/docs      (OpenAPI: {url}/openapi.json)
+    common = f"""  Back office     {url}/workorders (work orders, SLA clocks)   {url}/customers (customers, grades)
+  API             {url}/docs      (OpenAPI: {url}/openapi.json)
   Health          {url}/healthz
   Recordings      {s.recordings_dir}
 Ctrl-C stops everything.
@@ -427,7 +428,8 @@ hotline is up.
     2. on the desk, log in and press "Available"
     3. from a second softphone (no registration needed), call {s.hotline_number}@{s.bind_host}:{s.sip_port},
        press 0 — the desk pops the caller before the phone is answered.
-       Known demo callers: 13800138000 (VIP), 13900139000, 13700137000 (key account).
+       Known demo callers: 13800138000 (VIP, open work orders, a damaged parcel), 13900139000
+       (parcel held in customs), 13700137000 (key account, dedicated agent 1001), 13600136000.
 {common}"""
 
 
