@@ -100,6 +100,11 @@ class Question:
             except TimeoutError:
                 self._poisoned = True
                 raise EngineError(f"speech engine took over {self.decode_timeout} s") from None
+            except EngineError:
+                raise
+            except Exception as e:  # whatever the engine raises, the question goes on by keypad
+                self._poisoned = True
+                raise EngineError(f"speech engine failed: {e!r}") from e
 
     async def run(self) -> Outcome:
         inbox: asyncio.Queue[Frame | FrameError] = asyncio.Queue(maxsize=500)
