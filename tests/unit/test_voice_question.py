@@ -20,7 +20,6 @@ import pytest
 from ivr.voice.config import VoiceConfig
 from ivr.voice.engines import build
 from ivr.voice.engines.base import EngineError, Hypothesis, Word
-from ivr.voice.frames import FRAME_BYTES
 from ivr.voice.server import AudioSocketServer
 from ivr.voice.service import Engine, VoiceService
 from ivr.voice.testing import Caller, FakeAgi
@@ -237,7 +236,7 @@ def espeak_telephone(text: str, tmp: Path) -> bytes:
 async def test_real_recognition_keeps_the_loop_responsive(
     server: AudioSocketServer, pool: ThreadPoolExecutor, prompt: str, tmp_path: Path
 ) -> None:
-    rec = build("pocketsphinx", "en", None)
+    rec = build("pocketsphinx", "en", None, decoders=3)
     await asyncio.to_thread(rec.load)
     speech = espeak_telephone("complaint", tmp_path)
     lags: list[float] = []

@@ -1,7 +1,8 @@
 """PocketSphinx with a JSGF keyword grammar over its packaged US-English model.
 
 That model is 16 kHz only (its feature parameters cut at 6.8 kHz), so 8 kHz telephone audio is upsampled
-by two on the way in. Decoders are heavy to build (~0.15 s) but cheap to reuse: a small pool, each decoder
+by two on the way in. Decoders are heavy to build (~0.15 s, holding the GIL: the event loop stalls meanwhile)
+but cheap to reuse: a pool built at load, sized for the voice questions that run at once, each decoder
 keeping the grammars it has seen.
 """
 
@@ -18,7 +19,8 @@ from typing import Any
 
 from ivr.voice.engines.base import EngineError, Hypothesis, Word
 
-FPS = 100  # PocketSphinx's segment times are in 10 ms frames
+FPS = 100
+CHUNK = 640  # 20 ms at 16 kHz  # PocketSphinx's segment times are in 10 ms frames
 _WORD = re.compile(r"^[a-z'][a-z'-]*$")
 
 
@@ -66,7 +68,11 @@ class SphinxUtterance:
     def feed(self, pcm: bytes) -> None:
         if self._decoder is None or self._finished:
             raise EngineError("utterance already finished")
-        self._decoder.process_raw(self._up(pcm), False, False)
+        audio = self._up(pcm)
+        # the binding holds the GIL while it decodes: one 20 ms frame per call keeps the event loop's
+        # wait on it around a millisecond however much audio arrives at once
+        for i in range(0, len(audio), CHUNK):
+            self._decoder.process_raw(audio[i : i + CHUNK], False, False)
 
     def finish(self) -> Hypothesis:
         if self._decoder is None or self._finished:
