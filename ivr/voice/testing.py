@@ -28,6 +28,7 @@ class Caller:
     heard: list[tuple[float, bytes]] = field(default_factory=list)  # (monotonic time, frame) of the prompt
     sent_speech_end: float | None = None  # monotonic time the last frame of ``audio`` was sent
     ended_by_server: bool = False
+    started: float | None = None  # monotonic time the first frame of ``audio`` was sent
 
 
 async def audiosocket_call(host: str, port: int, uid: uuid.UUID, caller: Caller, limit: float = 30.0) -> None:
@@ -36,7 +37,7 @@ async def audiosocket_call(host: str, port: int, uid: uuid.UUID, caller: Caller,
     writer.write(encode(Kind.uuid, uid.bytes))
 
     async def talk() -> None:
-        start = time.monotonic()
+        start = caller.started = time.monotonic()
         frames = [caller.audio[i : i + FRAME_BYTES] for i in range(0, len(caller.audio), FRAME_BYTES)]
         n = 0
         keyed = not caller.dtmf
