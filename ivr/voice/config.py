@@ -36,8 +36,8 @@ class Language(BaseModel):
     engine: Literal["vosk", "pocketsphinx"]
     model: Path | None = None
     decoders: int = Field(default=2, ge=1, le=16)
-    yes: list[str] = Field(min_length=1)
-    no: list[str] = Field(min_length=1)
+    yes_words: list[str] = Field(min_length=1)
+    no_words: list[str] = Field(min_length=1)
 
 
 class TestLine(BaseModel):

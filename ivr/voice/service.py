@@ -61,7 +61,7 @@ class VoiceService:
 
     async def confirm(self, agi: AgiSession, prompts: list[str], language: str, timeout: float) -> bool | None:
         lang = self.config.languages.get(language)
-        words = {w: "yes" for w in lang.yes} | {w: "no" for w in lang.no} if lang else {}
+        words = {w: "yes" for w in lang.yes_words} | {w: "no" for w in lang.no_words} if lang else {}
         answer = await self.ask(agi, prompts, words, "12", language, timeout)
         if answer.kind == "dtmf":
             return {"1": True, "2": False}.get(answer.text)
