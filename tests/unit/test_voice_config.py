@@ -21,7 +21,7 @@ def test_shipped_config_names_an_engine_per_language() -> None:
 def test_a_bad_config_names_the_file_and_the_field(tmp_path: Path) -> None:
     bad = tmp_path / "voice.yaml"
     bad.write_text("languages:\n  en: {engine: whisper, yes_words: [y], no_words: [n]}\n")
-    with pytest.raises(VoiceConfigError, match=r"voice.yaml.*languages.en.engine"):
+    with pytest.raises(VoiceConfigError, match=r"(?s)voice.yaml.*languages.en.engine"):
         load_config(bad)
 
 
