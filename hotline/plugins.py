@@ -38,6 +38,7 @@ PACKAGES: tuple[str, ...] = (
     "acd",
     "cms",
     "recordings",
+    "ivr.voice",
     "ivr",
     "cti",
     "web",

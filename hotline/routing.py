@@ -24,6 +24,7 @@ class ChannelVar(enum.StrEnum):
     ivr_path = "HOTLINE_IVR_PATH"
     customer_id = "HOTLINE_CUSTOMER_ID"
     tier = "HOTLINE_TIER"
+    voice_option = "HOTLINE_VOICE_OPTION"  # the speech test line's answer (ivr/voice)
 
 
 class Action(enum.StrEnum):
