@@ -40,6 +40,7 @@ PACKAGES: tuple[str, ...] = (
     "recordings",
     "ivr",
     "cti",
+    "floor",
     "web",
 )
 
