@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from acd.queues import Queues
+from floor.supervise import template_context as supervise_context
 from hotline.config import Settings
 from hotline.render import TEMPLATES, SipAgent, render_asterisk
 from hotline.routing import template_context
@@ -24,6 +25,8 @@ def contributed(agents: list[SipAgent]) -> dict[str, Any]:
         "queues": Queues.load().definitions(),
         "prompts": PROMPTS,
         **template_context(Queues.load().default),
+        **supervise_context(),
+        "supervisor_phones": [SipAgent("1901", "Sue", "pw-sue-9")],
     }
 
 
@@ -131,7 +134,7 @@ def test_the_ami_session_gets_only_the_events_the_packages_handle(etc: Path) -> 
         "eventfilter(action(include),name(AgentCalled)) =",
         "eventfilter(action(include),name(Hangup)) =",
     ]
-    assert "read = call,agent,user,system\n" in manager and "write = agent,reporting\n" in manager
+    assert "read = call,agent,user,system\n" in manager and "write = agent,reporting,originate\n" in manager
 
 
 def test_the_assembled_controller_handles_the_events_it_filters_for(controller_parts: object) -> None:
@@ -139,3 +142,14 @@ def test_the_assembled_controller_handles_the_events_it_filters_for(controller_p
     handled = set(ami.handled_events)
     assert {"Newchannel", "Hangup", "AgentCalled", "AgentConnect", "QueueCallerJoin", "UserEvent"} <= handled
     assert not handled & {"VarSet", "Newexten", "RTCPSent", "DTMFBegin"}
+
+
+def test_supervisors_phones_and_the_chanspy_context(etc: Path) -> None:
+    pjsip = read(etc, "pjsip.conf")
+    assert "[1901](agent-endpoint)" in pjsip and "password = pw-sue-9" in pjsip
+    dialplan = read(etc, "extensions.conf")
+    context = dialplan.split("[hotline-supervise]", 1)[1].split("\n[", 1)[0]
+    assert "exten => listen,1,Answer()" in context
+    assert "ChanSpy(${HOTLINE_SPY_TARGET}-,qES)" in context
+    assert "ChanSpy(${HOTLINE_SPY_TARGET}-,qESw)" in context  # whisper: the agent alone hears
+    assert "ChanSpy(${HOTLINE_SPY_TARGET}-,qESB)" in context  # barge: both parties hear
