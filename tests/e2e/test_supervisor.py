@@ -144,12 +144,12 @@ async def test_the_wallboard_follows_a_call_live(
         support = page.locator('#queues tr[data-queue="support"]')
         answered_before = int((await support.locator("td.answered").inner_text()).split(" / ")[0])
 
-        agent = phones.agent_phone("1008", SIP_PASSWORD("1008"), ring_ms=6000)
+        agent = phones.agent_phone("1008", SIP_PASSWORD("1008"), ring_ms=3000)
         await agent_session("1008")
         row = page.locator('#agents tr[data-agent="1008"]')
         await expect(row).to_have_attribute("data-state", "available", timeout=10000)
-        caller = phones.call("13922223333", digit="0", dtmf_at_ms=2000, hold_ms=5000)
-        # queued, then ringing at 1008 for 6 s: the board shows the caller waiting and the agent ringing
+        caller = phones.call("13922223333", digit="0", dtmf_at_ms=2000, hold_ms=12000)
+        # queued, then ringing at 1008 for 3 s: the board shows the caller waiting and the agent ringing
         await expect(support.locator("td.waiting")).to_have_text("1", timeout=20000)
         await expect(row).to_have_attribute("data-state", "ringing", timeout=5000)
         await expect(row).to_have_attribute("data-state", "on_call", timeout=15000)
