@@ -1,15 +1,16 @@
 """Wallboard connections: each viewer sees the queues they supervise (admins: all) and the agents of those
 queues, live.
 
-A change is rendered once (each queue's and agent's row as JSON-ready dicts) and queued to each viewer
-who may see it; publishing never waits on a socket (each viewer has a bounded outbox drained by its own
-task). A viewer too slow to keep up is marked stale and gets a whole fresh snapshot once it drains, so
-it can never show a figure it missed.
+A change is rendered once (each queue's and agent's row), serialised once per distinct message (viewers of
+the same queues share it) and queued as text to each viewer who may see it; publishing never waits on a
+socket (each viewer has a bounded outbox drained by its own task). A viewer too slow to keep up is marked
+stale and gets a whole fresh snapshot once it drains, so it can never show a figure it missed.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,13 +25,17 @@ OUTBOX = 500
 Message = dict[str, Any]
 
 
+def dumps(message: Message) -> str:
+    return json.dumps(message, separators=(",", ":"))
+
+
 @dataclass(eq=False)
 class Viewer:
     """One open wallboard: ``scope`` is the queues it may see (None: every queue, for admins)."""
 
     who: str
     scope: frozenset[str] | None
-    outbox: asyncio.Queue[Message] = field(default_factory=lambda: asyncio.Queue(OUTBOX))
+    outbox: asyncio.Queue[str] = field(default_factory=lambda: asyncio.Queue(OUTBOX))
     agents_shown: set[str] = field(default_factory=set)
     stale: bool = False
 
@@ -55,7 +60,7 @@ class Wallboard:
     # ---- connections ------------------------------------------------------------------------------
     def connect(self, who: str, scope: frozenset[str] | None) -> Viewer:
         viewer = Viewer(who, scope)
-        viewer.outbox.put_nowait(self.snapshot(viewer))
+        viewer.outbox.put_nowait(dumps(self.snapshot(viewer)))
         self.viewers.add(viewer)
         return viewer
 
@@ -83,6 +88,7 @@ class Wallboard:
         queues = [self.stats.queue_view(q) for q in sorted(changes.queues)]
         agents = [self.stats.agent_view(a) for a in sorted(changes.agents)]
         at = self.stats.clock().isoformat()
+        rendered: dict[tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]], str] = {}
         for viewer in list(self.viewers):
             mine_q = [q for q in queues if viewer.sees_queue(q["queue"])]
             mine_a: list[Message] = []
@@ -94,20 +100,23 @@ class Wallboard:
                 elif a["agent"] in viewer.agents_shown:
                     viewer.agents_shown.discard(a["agent"])
                     gone.append(a["agent"])
-            if mine_q or mine_a or gone:
-                self._push(viewer, {"type": "update", "queues": mine_q, "agents": mine_a, "gone": gone, "at": at})
+            if not (mine_q or mine_a or gone):
+                continue
+            key = (tuple(q["queue"] for q in mine_q), tuple(a["agent"] for a in mine_a), tuple(gone))
+            text = rendered.get(key)
+            if text is None:
+                text = rendered[key] = dumps(
+                    {"type": "update", "queues": mine_q, "agents": mine_a, "gone": gone, "at": at}
+                )
+            self._push(viewer, text)
 
     def on_alert(self, e: QueueAlertRaised | QueueAlertCleared) -> None:
-        message = {
-            "type": "alert",
-            "raised": isinstance(e, QueueAlertRaised),
-            **e.model_dump(mode="json"),
-        }
+        message = dumps({"type": "alert", "raised": isinstance(e, QueueAlertRaised), **e.model_dump(mode="json")})
         for viewer in list(self.viewers):
             if viewer.sees_queue(e.queue):
                 self._push(viewer, message)
 
-    def _push(self, viewer: Viewer, message: Message) -> None:
+    def _push(self, viewer: Viewer, message: str) -> None:
         if viewer.stale:
             return  # a whole snapshot follows once its outbox drains
         try:
@@ -117,9 +126,9 @@ class Wallboard:
             viewer.stale = True
             log.warning("wallboard too slow, a snapshot will follow", viewer=viewer.who)
 
-    async def next_message(self, viewer: Viewer) -> Message:
+    async def next_message(self, viewer: Viewer) -> str:
         """What the viewer's socket sends next (a fresh snapshot once a stale viewer drained its outbox)."""
         if viewer.stale and viewer.outbox.empty():
             viewer.stale = False
-            return self.snapshot(viewer)
+            return dumps(self.snapshot(viewer))
         return await viewer.outbox.get()

@@ -10,7 +10,6 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Query, WebSocket, WebSocketDisconnect
 from fastapi import Path as PathParam
-from fastapi.encoders import jsonable_encoder
 
 from floor.board import Viewer, Wallboard
 from floor.schemas import ForcePauseRequest, SuperviseRequest, SupervisionView
@@ -72,7 +71,7 @@ def build_router(board: Wallboard, supervision: Supervision, access: Access) -> 
 
         async def sender() -> None:
             while True:
-                await ws.send_json(jsonable_encoder(await board.next_message(viewer)))
+                await ws.send_text(await board.next_message(viewer))
 
         send_task = asyncio.create_task(sender())
         try:
@@ -83,7 +82,7 @@ def build_router(board: Wallboard, supervision: Supervision, access: Access) -> 
                     break
                 if text == "ping":
                     with contextlib.suppress(asyncio.QueueFull):
-                        viewer.outbox.put_nowait({"type": "pong"})
+                        viewer.outbox.put_nowait('{"type":"pong"}')
         except WebSocketDisconnect:
             pass
         finally:

@@ -126,7 +126,9 @@ def supervisor_scenario(directory: Path, audio: Path) -> Path:
       Content-Length: 0
     ]]>
   </send>
-  <nop><action><todouble assign_to="ring_ms" variable="ring"/><todouble assign_to="talk_ms" variable="talk"/></action></nop>
+  <nop>
+    <action><todouble assign_to="ring_ms" variable="ring"/><todouble assign_to="talk_ms" variable="talk"/></action>
+  </nop>
   <pause variable="ring_ms"/>
   <send retrans="500">
     <![CDATA[
