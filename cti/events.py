@@ -118,6 +118,14 @@ class CallAnswered(Event):
     wait_seconds: float | None = None  # the caller's wait in queue before this agent answered (first answer)
 
 
+class CallHeld(Event):
+    """The agent put the caller on hold from the desk (``held``) or took the call back."""
+
+    call_id: str
+    agent: str
+    held: bool
+
+
 class CallTransferred(Event):
     """An agent handed the call on (blind or attended; from the desk or the phone): the call lives on."""
 

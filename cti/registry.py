@@ -169,8 +169,10 @@ class CallRegistry:
             call = self._new_call(call_id, e.get("CallerIDNum"), e.get("Channel"))
             call.dialed = e.get("Exten")
             return
-        call.leg(uid, LegRole.internal, e.get("Channel"))
+        leg = call.leg(uid, LegRole.internal, e.get("Channel"))
         self.leg_index[uid] = call_id
+        if call.transfer_target and extension_of(e.get("Channel")) == call.transfer_target:
+            leg.role, leg.agent = LegRole.transfer, call.transfer_target
 
     def on_Newstate(self, e: dict[str, Any]) -> None:
         if e.get("ChannelState") != UP:
@@ -181,6 +183,9 @@ class CallRegistry:
             leg = call.legs.get(e["Uniqueid"])
             if leg is not None and leg.answered_at is None:
                 leg.answered_at = now()
+                if leg.role is LegRole.transfer and leg.agent:  # a desk transfer's agent answered
+                    call.transfer_target = None
+                    self.bus.publish(CallAnswered(agent=leg.agent, call_id=call.call_id, queue=call.queue))
 
     def on_Hangup(self, e: dict[str, Any]) -> None:
         uid = e.get("Uniqueid") or ""
@@ -350,6 +355,14 @@ class CallRegistry:
             call = self._call_of(e, create=True)
             if call:
                 call.outcome = e.get("Outcome") or call.outcome
+        elif e.get("UserEvent") == "HotlineTransferOffer":
+            # the dialplan is about to ring an agent a desk transfer names: the pop follows the call
+            call = self._call_of(e)
+            agent = e.get("Agent")
+            if call is not None and agent:
+                call.transfer_target = agent
+                self.pops_sent += 1
+                self.bus.publish(AgentOffered(pop=call.pop(agent)))
 
     # ---- the end ---------------------------------------------------------------------------------
     def _finalise(self, call_id: str) -> None:

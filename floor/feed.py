@@ -16,7 +16,15 @@ from typing import Any
 
 from acd.events import AgentStateChanged
 from cms.interface import CallsEnded
-from cti.events import AgentOffered, CallAnswered, CallEnded, CallQueued, CallTransferred, OfferCancelled
+from cti.events import (
+    AgentOffered,
+    CallAnswered,
+    CallEnded,
+    CallHeld,
+    CallQueued,
+    CallTransferred,
+    OfferCancelled,
+)
 from floor.events import QueueAlertCleared, QueueAlertRaised
 from floor.stats import Changes, EndedCall, FloorStats
 from hotline.ami import AmiClient
@@ -84,6 +92,7 @@ class Floor:
         b.subscribe(OfferCancelled, self.on_offer_cancelled)
         b.subscribe(CallAnswered, self.on_call_answered)
         b.subscribe(CallTransferred, self.on_call_transferred)
+        b.subscribe(CallHeld, self.on_call_held)
         b.subscribe(CallEnded, self.on_call_ended)
         b.subscribe(AgentStateChanged, self.on_agent_state)
         if self.ami is not None:
@@ -102,6 +111,9 @@ class Floor:
 
     def on_call_answered(self, e: CallAnswered) -> None:
         self._apply(self.stats.call_answered(e.call_id, e.agent, e.queue, e.wait_seconds))
+
+    def on_call_held(self, e: CallHeld) -> None:
+        self._apply(self.stats.call_held(e.agent, e.call_id, e.held))
 
     def on_call_transferred(self, e: CallTransferred) -> None:
         self._apply(self.stats.call_transferred(e.call_id, e.agent))

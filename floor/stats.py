@@ -57,6 +57,7 @@ class AgentLive:
     ringing: str | None = None  # the call id ringing at the agent's phone
     on_call: str | None = None  # the call id the agent is talking on
     activity_since: datetime | None = None
+    held: bool = False  # the caller is on hold from the agent's desk
     handled: int = 0
     talk_seconds: float = 0.0
 
@@ -65,7 +66,7 @@ class AgentLive:
         if self.acd_state not in ACD_IDLE_STATES:
             return self.acd_state  # the ACD knows better (wrap-up, on hold, …)
         if self.on_call:
-            return "on_call"
+            return "on_hold" if self.held else "on_call"
         if self.ringing:
             return "ringing"
         return self.acd_state
@@ -192,7 +193,7 @@ class FloorStats:
             self._count_answer(self.queue(queue), wait_seconds)
             changes.queues.add(queue)
         a = self.agent(agent)
-        a.on_call, a.ringing, a.activity_since = call_id, None, now
+        a.on_call, a.ringing, a.activity_since, a.held = call_id, None, now, False
         changes.agents.add(agent)
         return changes
 
@@ -217,12 +218,19 @@ class FloorStats:
         a.ringing = None
         return Changes(agents={agent})
 
+    def call_held(self, agent: str, call_id: str, held: bool) -> Changes:
+        a = self.agent(agent)
+        if a.on_call != call_id or a.held == held:
+            return Changes()
+        a.held, a.activity_since = held, self.clock()
+        return Changes(queues=self.queues_of(agent), agents={agent})
+
     def call_transferred(self, call_id: str, agent: str | None) -> Changes:
         """The transferring agent is done with the call (the one who takes it shows on their answer)."""
         a = self.agents.get(agent or "")
         if a is None or a.on_call != call_id:
             return Changes()
-        a.on_call = None
+        a.on_call, a.held = None, False
         return Changes(agents={a.extension})
 
     def call_ended(self, call: EndedCall, ended_at: datetime | None = None) -> Changes:
@@ -232,6 +240,7 @@ class FloorStats:
                 changes.queues.add(q.name)
         for a in self.agents.values():
             if call.call_id in (a.on_call, a.ringing):
+                a.held = a.held and a.on_call != call.call_id
                 a.on_call = None if a.on_call == call.call_id else a.on_call
                 a.ringing = None if a.ringing == call.call_id else a.ringing
                 changes.agents.add(a.extension)

@@ -101,6 +101,10 @@ def test_agent_states_follow_calls_and_the_acd(stats: FloorStats, clock: Clock) 
     stats.call_answered("k", "1001", "support", 5)
     assert stats.agent_view("1001")["state"] == "on_call"
     assert stats.queue_view("support")["agents"]["on_call"] == 1
+    stats.call_held("1001", "k", True)
+    assert stats.agent_view("1001")["state"] == "on_hold"
+    stats.call_held("1001", "k", False)
+    assert stats.agent_view("1001")["state"] == "on_call"
     stats.agent_state("1001", "wrap_up", None, clock())  # a state the ACD knows better than the calls
     assert stats.agent_view("1001")["state"] == "wrap_up"
     stats.agent_state("1001", "available", None, clock())

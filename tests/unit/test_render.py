@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from acd.queues import Queues
+from cti.controls import template_context as desk_context
 from floor.supervise import template_context as supervise_context
 from hotline.config import Settings
 from hotline.render import TEMPLATES, SipAgent, render_asterisk
@@ -26,6 +27,7 @@ def contributed(agents: list[SipAgent]) -> dict[str, Any]:
         "prompts": PROMPTS,
         **template_context(Queues.load().default),
         **supervise_context(),
+        **desk_context(),
         "supervisor_phones": [SipAgent("1901", "Sue", "pw-sue-9")],
     }
 
@@ -134,7 +136,7 @@ def test_the_ami_session_gets_only_the_events_the_packages_handle(etc: Path) -> 
         "eventfilter(action(include),name(AgentCalled)) =",
         "eventfilter(action(include),name(Hangup)) =",
     ]
-    assert "read = call,agent,user,system\n" in manager and "write = agent,reporting,originate\n" in manager
+    assert "read = call,agent,user,system\n" in manager and "write = agent,reporting,originate,call\n" in manager
 
 
 def test_the_assembled_controller_handles_the_events_it_filters_for(controller_parts: object) -> None:
@@ -153,3 +155,11 @@ def test_supervisors_phones_and_the_chanspy_context(etc: Path) -> None:
     assert "ChanSpy(${HOTLINE_SPY_TARGET}-,qES)" in context
     assert "ChanSpy(${HOTLINE_SPY_TARGET}-,qESw)" in context  # whisper: the agent alone hears
     assert "ChanSpy(${HOTLINE_SPY_TARGET}-,qESB)" in context  # barge: both parties hear
+
+
+def test_the_desk_context_for_hold_and_transfers(etc: Path) -> None:
+    dialplan = read(etc, "extensions.conf")
+    context = dialplan.split("[hotline-desk]", 1)[1].split("\n[", 1)[0]
+    assert "exten => _queue-.,1,Set(QUEUE_PRIO=${HOTLINE_PRIORITY})" in context
+    assert "exten => _agent-X.,1,UserEvent(HotlineTransferOffer,Agent: ${EXTEN:6})" in context
+    assert "exten => hold,1,MusicOnHold(default)" in context and "exten => held,1,Wait(3600)" in context
