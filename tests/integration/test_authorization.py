@@ -144,6 +144,14 @@ MATRIX: dict[tuple[str, str], tuple[set[str], Any]] = {
     ("POST", "/api/floor/agents/{extension}/pause"): (SUPERVISORS, {"reason": "coaching"}),
     ("POST", "/api/floor/agents/{extension}/logout"): (SUPERVISORS, None),
     ("GET", "/api/floor/supervision-log"): (ADMIN, None),
+    # the desk's call controls act on the signed-in agent's own call only (404 here: no call)
+    ("GET", "/api/calls/me"): (AGENTS, None),
+    ("POST", "/api/calls/me/hold"): (AGENTS, None),
+    ("POST", "/api/calls/me/resume"): (AGENTS, None),
+    ("POST", "/api/calls/me/transfer"): (AGENTS, {"kind": "queue", "target": "support"}),
+    ("POST", "/api/calls/me/transfer/complete"): (AGENTS, None),
+    ("POST", "/api/calls/me/transfer/cancel"): (AGENTS, None),
+    ("POST", "/api/calls/me/hangup"): (AGENTS, None),
 }
 
 
