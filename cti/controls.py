@@ -8,9 +8,9 @@ outside number), hang up — each an AMI action on the agent's own call, found i
   the agent's leg ends. Attended: ``Atxfer`` (the bridge's ``atxfer`` feature, allowed by Queue()'s ``t``)
   calls the target from the agent's channel while the caller hears music; "complete" hangs the agent's
   channel up (Asterisk then joins the caller and the target), "cancel" hangs the consultation up.
-- Targets: ``queue-<name>`` (Queue() again: app_queue pops the next agent), ``agent-<ext>`` (the dialplan
+- Targets: ``queue<name>`` (Queue() again: app_queue pops the next agent), ``agent<ext>`` (the dialplan
   raises ``HotlineTransferOffer`` first, so the call model pops the card at that agent while the phone
-  rings), ``number-<digits>`` (out through the carrier endpoint).
+  rings), ``number<digits>`` (out through the carrier endpoint).
 
 The AMI user needs the ``call`` write class for Redirect, Bridge, BlindTransfer, Atxfer and Hangup.
 """
@@ -76,7 +76,7 @@ def extension_for(kind: TargetKind, target: str, queues: frozenset[str] | None) 
             raise HotlineError(f"an agent is named by their extension (digits): {target!r} is not one")
     elif not target.lstrip("+").isdigit():
         raise HotlineError(f"not a phone number: {target!r}")
-    return f"{kind.value}-{target.lstrip('+')}"
+    return f"{kind.value}{target.lstrip('+')}"  # no separator: a dash in a dialplan pattern is ignored
 
 
 class CallControls:

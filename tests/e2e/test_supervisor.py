@@ -1,6 +1,7 @@
-"""The supervisor's floor on the real stack: listen, whisper and barge ring the supervisor's own SIPp phone
-into an agent's call (what each phone hears is sniffed off the loopback), and the wallboard in Chromium
-follows a call as it queues and is answered."""
+"""The supervisor's floor and the desk's call controls on the real stack: listen, whisper and barge ring the
+supervisor's own SIPp phone into an agent's call (what each phone hears is sniffed off the loopback), the
+wallboard in Chromium follows a call as it queues and is answered, and a call put on hold, taken back and
+transferred blind from the desk takes its pop to the next agent."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ import pytest
 from playwright.async_api import Browser, async_playwright, expect
 
 from floor.demo import demo_phone_password
-from tests.e2e.conftest import SIP_PASSWORD, Api, Login
+from tests.e2e.conftest import SIP_PASSWORD, Api, Login, desk, fetch_all, fetch_row
 from tests.e2e.harness import HotlineStack, Phones, SippProcess, free_port
 from tests.e2e.rtp import RtpSniffer, supervisor_scenario, tone_level
 from tests.e2e.test_agent_desk import CHROMIUM_ARGS
@@ -163,3 +164,42 @@ async def test_the_wallboard_follows_a_call_live(
     finally:
         await page.screenshot(path=str(tmp_path / "wallboard.png"), full_page=True)
         await context.close()
+
+
+async def test_a_blind_transfer_from_the_desk_takes_the_pop_to_the_next_agent(
+    stack: HotlineStack, phones: Phones, api: Api, agent_session: Login
+) -> None:
+    first = phones.agent_phone("1009", SIP_PASSWORD("1009"), ring_ms=500)
+    second = phones.agent_phone("1010", SIP_PASSWORD("1010"), ring_ms=1500)  # registered, not in the queue
+    token_a = await agent_session("1009")
+    token_b = await api.token("1010")
+    caller = phones.call("13700137000", digit="0", dtmf_at_ms=2000, hold_ms=16000)
+    async with desk(stack, token_a) as desk_a, desk(stack, token_b) as desk_b:
+        _, pop = await desk_a.wait_for("screen_pop", 30)
+        await desk_a.wait_for("call_answered", 15)
+        call_id = pop["call_id"]
+        held = await api.post("/api/calls/me/hold", token_a)
+        assert held.status_code == 200 and held.json()["held"] is True, held.text
+        await desk_a.wait_for("call_held", 5)
+        resumed = await api.post("/api/calls/me/resume", token_a)
+        assert resumed.status_code == 200 and resumed.json()["held"] is False, resumed.text
+        r = await api.post("/api/calls/me/transfer", token_a, {"mode": "blind", "kind": "agent", "target": "1010"})
+        assert r.status_code == 200, r.text
+        # the card follows the call to 1010's desk while 1010's phone rings, then 1010 is on it
+        _, pop_b = await desk_b.wait_for("screen_pop", 10)
+        assert pop_b["call_id"] == call_id and pop_b["customer"]["name"] == "Chen Gang"
+        _, answered_b = await desk_b.wait_for("call_answered", 10)
+        assert answered_b["call_id"] == call_id
+        current = (await api.get("/api/calls/me", token_b)).json()
+        assert current["call_id"] == call_id
+        assert (await api.get("/api/calls/me", token_a)).status_code == 404  # 1009 is out of it
+        assert await asyncio.to_thread(first.wait, 15) == 0, first.output()
+        assert await asyncio.to_thread(caller.wait, 60) == 0, caller.output()
+        await desk_b.wait_for("call_ended", 15)
+    assert await asyncio.to_thread(second.wait, 15) == 0, second.output()
+    row = await fetch_row(stack, "SELECT agent, outcome FROM interactions WHERE call_id = $1", call_id)
+    assert (row["agent"], row["outcome"]) == ("1009", "answered")
+    legs = await fetch_all(
+        stack, "SELECT role, agent FROM call_legs WHERE call_id = $1 AND answered_at IS NOT NULL", call_id
+    )
+    assert {(leg["role"], leg["agent"]) for leg in legs} >= {("agent", "1009"), ("transfer", "1010")}

@@ -160,6 +160,7 @@ def test_supervisors_phones_and_the_chanspy_context(etc: Path) -> None:
 def test_the_desk_context_for_hold_and_transfers(etc: Path) -> None:
     dialplan = read(etc, "extensions.conf")
     context = dialplan.split("[hotline-desk]", 1)[1].split("\n[", 1)[0]
-    assert "exten => _queue-.,1,Set(QUEUE_PRIO=${HOTLINE_PRIORITY})" in context
-    assert "exten => _agent-X.,1,UserEvent(HotlineTransferOffer,Agent: ${EXTEN:6})" in context
+    assert "exten => _queue.,1,Set(QUEUE_PRIO=${HOTLINE_PRIORITY})" in context
+    assert " same => n,Queue(${EXTEN:5},t,,,300)" in context
+    assert "exten => _age[n]tX.,1,UserEvent(HotlineTransferOffer,Agent: ${EXTEN:5})" in context
     assert "exten => hold,1,MusicOnHold(default)" in context and "exten => held,1,Wait(3600)" in context
