@@ -9,7 +9,7 @@ import asyncio
 import json
 import socket
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +19,7 @@ import websockets
 from sqlalchemy import select
 from websockets.exceptions import ConnectionClosed
 
+from cms.models import CallLeg, Interaction
 from cti.events import CallAnswered, CallQueued
 from floor.models import SupervisionEntry
 from hotline.db import Database
@@ -167,3 +168,50 @@ async def test_a_forced_pause_goes_through_the_acd(served: tuple[Kit, str]) -> N
         assert m["agents"][0]["pause_reason"] == "coaching"
         r = await kit.client.post("/api/floor/agents/1002/logout", headers={"Authorization": f"Bearer {sup}"})
         assert r.status_code == 403  # 1002 is billing's
+
+
+async def test_todays_stored_calls_rebuild_the_figures(served: tuple[Kit, str], db: Database) -> None:
+    kit, _ = served
+    now = datetime.now(UTC)
+    async with db.session() as s:
+        for call_id, outcome, answered, ended, wait in (
+            ("t1", "answered", True, now - timedelta(minutes=5), 4.0),
+            ("t2", "abandoned", False, now - timedelta(minutes=3), 50.0),
+            ("old", "abandoned", False, now - timedelta(days=1), 9.0),
+        ):
+            s.add(
+                Interaction(
+                    call_id=call_id,
+                    queue="support",
+                    agent="1001" if answered else None,
+                    started_at=ended - timedelta(minutes=1),
+                    queued_at=ended - timedelta(seconds=50),
+                    answered_at=ended - timedelta(seconds=40) if answered else None,
+                    ended_at=ended,
+                    wait_seconds=wait,
+                    talk_seconds=40.0 if answered else None,
+                    outcome=outcome,
+                )
+            )
+        s.add(
+            CallLeg(
+                call_id="t1",
+                uniqueid="t1.1",
+                role="agent",
+                agent="1001",
+                started_at=now - timedelta(minutes=6),
+                answered_at=now - timedelta(minutes=5, seconds=40),
+                ended_at=now - timedelta(minutes=5),
+            )
+        )
+        await s.commit()
+    floor = kit.controller.plugin("floor").floor  # type: ignore[attr-defined]
+    floor.day_loaded = False
+    await floor.load_day()
+    view = floor.stats.queue_view("support")
+    assert (view["answered"], view["lost"], view["answered_in_sl"]) == (1, 1, 1)  # yesterday's call is not today's
+    assert view["service_level"] == 0.5 and view["asa"] == 4.0
+    agent = floor.stats.agent_view("1001")
+    assert (agent["handled"], agent["aht"]) == (1, 40.0)
+    await floor.load_day()  # once only
+    assert floor.stats.queue_view("support")["answered"] == 1
