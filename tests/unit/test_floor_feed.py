@@ -37,7 +37,7 @@ def make(answers: dict[str, Any] | None = None) -> tuple[Floor, EventBus, FakeAm
 
 
 async def test_membership_states_and_calls_reach_the_listeners() -> None:
-    floor, bus, ami, clock, seen = make()
+    floor, bus, ami, _, seen = make()
     ami.emit("QueueMemberAdded", Queue="support", Interface="PJSIP/1001", StateInterface="PJSIP/1001")
     bus.publish(AgentStateChanged(agent="1001", state="available", since=T))
     bus.publish(CallQueued(call_id="c1", queue="support", at=T))
