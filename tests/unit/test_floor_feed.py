@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from acd.events import AgentStateChanged
-from cti.events import CallQueued
+from cti.events import CallAnswered, CallQueued
 from floor.config import FloorConfig, Thresholds
 from floor.events import QueueAlertCleared, QueueAlertRaised
 from floor.feed import Floor
@@ -71,7 +71,6 @@ async def test_a_long_wait_raises_then_clears_an_alert() -> None:
     await floor.on_tick()
     raised = alerts.one(QueueAlertRaised)
     assert (raised.queue, raised.kind, raised.threshold) == ("support", "longest_wait", 30)
-    ami_free = floor.stats.call_answered("c1", "1001", "support", None)
-    floor._apply(ami_free)
+    bus.publish(CallAnswered(agent="1001", call_id="c1", queue="support", wait_seconds=31.0))
     cleared = alerts.one(QueueAlertCleared)
     assert (cleared.queue, cleared.kind) == ("support", "longest_wait")
