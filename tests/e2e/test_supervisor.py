@@ -173,16 +173,23 @@ async def test_a_blind_transfer_from_the_desk_takes_the_pop_to_the_next_agent(
     second = phones.agent_phone("1010", SIP_PASSWORD("1010"), ring_ms=1500)  # registered, not in the queue
     token_a = await agent_session("1009")
     token_b = await api.token("1010")
-    caller = phones.call("13700137000", digit="0", dtmf_at_ms=2000, hold_ms=16000)
+    caller = phones.call("13700137000", digit="0", dtmf_at_ms=2000, hold_ms=22000)
     async with desk(stack, token_a) as desk_a, desk(stack, token_b) as desk_b:
         _, pop = await desk_a.wait_for("screen_pop", 30)
         await desk_a.wait_for("call_answered", 15)
         call_id = pop["call_id"]
-        held = await api.post("/api/calls/me/hold", token_a)
-        assert held.status_code == 200 and held.json()["held"] is True, held.text
-        await desk_a.wait_for("call_held", 5)
-        resumed = await api.post("/api/calls/me/resume", token_a)
-        assert resumed.status_code == 200 and resumed.json()["held"] is False, resumed.text
+        with RtpSniffer({media_port(caller)}) as rtp:
+            held = await api.post("/api/calls/me/hold", token_a)
+            assert held.status_code == 200 and held.json()["held"] is True, held.text
+            await desk_a.wait_for("call_held", 5)
+            await asyncio.sleep(2.5)
+            on_hold = rtp.samples(media_port(caller), time.time() - 1.5, time.time())
+            resumed = await api.post("/api/calls/me/resume", token_a)
+            assert resumed.status_code == 200 and resumed.json()["held"] is False, resumed.text
+            await asyncio.sleep(2.5)
+            back = rtp.samples(media_port(caller), time.time() - 1.5, time.time())
+        assert tone_level(on_hold, AGENT_TONE) < ABSENT  # on hold the caller does not hear the agent
+        assert tone_level(back, AGENT_TONE) > PRESENT, len(back)  # and hears them again once taken back
         r = await api.post("/api/calls/me/transfer", token_a, {"mode": "blind", "kind": "agent", "target": "1010"})
         assert r.status_code == 200, r.text
         # the card follows the call to 1010's desk while 1010's phone rings, then 1010 is on it
