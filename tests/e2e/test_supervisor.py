@@ -161,6 +161,9 @@ async def test_the_wallboard_follows_a_call_live(
         await expect(row).to_have_attribute("data-state", "available", timeout=10000)
         await expect(row.locator("td.handled")).not_to_have_text("0")
         assert await asyncio.to_thread(agent.wait, 30) == 0, agent.output()
+        await row.locator("button[data-action=pause]").click()  # a forced pause from the board
+        await expect(row).to_have_attribute("data-state", "paused", timeout=10000)
+        await expect(row.locator("td.state")).to_have_text("paused (supervisor)")
     finally:
         await page.screenshot(path=str(tmp_path / "wallboard.png"), full_page=True)
         await context.close()
