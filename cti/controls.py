@@ -8,9 +8,10 @@ outside number), hang up — each an AMI action on the agent's own call, found i
   the agent's leg ends. Attended: ``Atxfer`` (the bridge's ``atxfer`` feature, allowed by Queue()'s ``t``)
   calls the target from the agent's channel while the caller hears music; "complete" hangs the agent's
   channel up (Asterisk then joins the caller and the target), "cancel" hangs the consultation up.
-- Targets: ``queue<name>`` (Queue() again: app_queue pops the next agent), ``agent<ext>`` (the dialplan
-  raises ``HotlineTransferOffer`` first, so the call model pops the card at that agent while the phone
-  rings), ``number<digits>`` (out through the carrier endpoint).
+- Targets, as DTMF digits (Atxfer types them into the call): ``*2<n>`` the n-th queue (Queue() again:
+  app_queue pops the next agent), ``*1<ext>`` an agent (the dialplan raises ``HotlineTransferOffer`` first,
+  so the call model pops the card at that agent while the phone rings), ``*3<digits>`` an outside number
+  (out through the carrier endpoint).
 
 The AMI user needs the ``call`` write class for Redirect, Bridge, BlindTransfer, Atxfer and Hangup.
 """
@@ -62,21 +63,46 @@ class CurrentCall(BaseModel):
     consulting: bool  # an attended transfer's consultation is under way
 
 
-def template_context() -> dict[str, Any]:
-    return {"desk": {"context": DESK_CONTEXT, "hold": HOLD_EXTEN, "held": HELD_EXTEN}}
+AGENT_PREFIX = "*1"  # *1<extension>
+QUEUE_PREFIX = "*2"  # *2<n>: the n-th queue of the catalogue, by name
+NUMBER_PREFIX = "*3"  # *3<digits>
+# Atxfer types its extension into the call as DTMF (after the atxfer feature code), so every transfer
+# target is a string of DTMF digits; '#' ends the typing at once instead of after the digit timeout.
+END_OF_DIGITS = "#"
+
+
+def queue_codes(queues: frozenset[str] | None) -> dict[str, str]:
+    """Each queue's transfer extension (``*21``, ``*22``, … in name order)."""
+    return {name: f"{QUEUE_PREFIX}{i}" for i, name in enumerate(sorted(queues or ()), start=1)}
+
+
+def template_context(queues: frozenset[str] | None) -> dict[str, Any]:
+    return {
+        "desk": {
+            "context": DESK_CONTEXT,
+            "hold": HOLD_EXTEN,
+            "held": HELD_EXTEN,
+            "agent_prefix": AGENT_PREFIX,
+            "number_prefix": NUMBER_PREFIX,
+            "queues": {code: name for name, code in queue_codes(queues).items()},
+        }
+    }
 
 
 def extension_for(kind: TargetKind, target: str, queues: frozenset[str] | None) -> str:
     """The ``hotline-desk`` extension a transfer goes to (the target checked for its kind)."""
     if kind is TargetKind.queue:
-        if queues is not None and target not in queues:
+        code = queue_codes(queues).get(target)
+        if code is None:
             raise NotFound(f"no queue {target}")
-    elif kind is TargetKind.agent:
+        return code
+    if kind is TargetKind.agent:
         if not target.isdigit():
             raise HotlineError(f"an agent is named by their extension (digits): {target!r} is not one")
-    elif not target.lstrip("+").isdigit():
+        return f"{AGENT_PREFIX}{target}"
+    if not target.lstrip("+").isdigit():
         raise HotlineError(f"not a phone number: {target!r}")
-    return f"{kind.value}{target.lstrip('+')}"  # no separator: a dash in a dialplan pattern is ignored
+    return f"{NUMBER_PREFIX}{target.lstrip('+')}"
 
 
 class CallControls:
@@ -163,7 +189,9 @@ class CallControls:
                 "transfer the call", "BlindTransfer", Channel=leg.channel, Context=DESK_CONTEXT, Exten=exten
             )
         else:
-            await self._act("start the transfer", "Atxfer", Channel=leg.channel, Context=DESK_CONTEXT, Exten=exten)
+            await self._act(
+                "start the transfer", "Atxfer", Channel=leg.channel, Context=DESK_CONTEXT, Exten=exten + END_OF_DIGITS
+            )
         with bind_call(call.call_id):
             log.info("desk transfer", agent=agent, mode=request.mode.value, to=exten)
         return {"call_id": call.call_id, "mode": request.mode.value, "to": exten}

@@ -60,7 +60,7 @@ class CtiPlugin(Plugin):
         return [cti.routes.build_router(self.hub, self.core.auth.access, self.controls)]
 
     async def asterisk_context(self) -> dict[str, Any]:
-        return template_context()
+        return template_context(self.controls.queues)
 
     def health(self) -> dict[str, Any]:
         return {"live_calls": len(self.calls.calls), "desk_connections": sum(map(len, self.hub.outboxes.values()))}

@@ -213,3 +213,32 @@ async def test_a_blind_transfer_from_the_desk_takes_the_pop_to_the_next_agent(
         stack, "SELECT role, agent FROM call_legs WHERE call_id = $1 AND answered_at IS NOT NULL", call_id
     )
     assert {(leg["role"], leg["agent"]) for leg in legs} >= {("agent", "1009"), ("transfer", "1010")}
+
+
+async def test_an_attended_transfer_consults_then_leaves_the_caller_with_the_next_agent(
+    stack: HotlineStack, phones: Phones, api: Api, agent_session: Login
+) -> None:
+    first = phones.agent_phone("1009", SIP_PASSWORD("1009"), ring_ms=500)
+    second = phones.agent_phone("1010", SIP_PASSWORD("1010"), ring_ms=1000)  # registered, not in the queue
+    token_a = await agent_session("1009")
+    token_b = await api.token("1010")
+    caller = phones.call("13900139000", digit="0", dtmf_at_ms=2000, hold_ms=20000)
+    async with desk(stack, token_a) as desk_a, desk(stack, token_b) as desk_b:
+        _, pop = await desk_a.wait_for("screen_pop", 30)
+        await desk_a.wait_for("call_answered", 15)
+        call_id = pop["call_id"]
+        r = await api.post("/api/calls/me/transfer", token_a, {"mode": "attended", "kind": "agent", "target": "1010"})
+        assert r.status_code == 200, r.text
+        _, pop_b = await desk_b.wait_for("screen_pop", 10)  # the card reaches 1010 while consulted
+        assert pop_b["call_id"] == call_id and pop_b["customer"]["name"] == "Li Na"
+        await desk_b.wait_for("call_answered", 10)
+        assert (await api.get("/api/calls/me", token_a)).json()["consulting"] is True
+        done = await api.post("/api/calls/me/transfer/complete", token_a)
+        assert done.status_code == 200, done.text
+        assert await asyncio.to_thread(first.wait, 15) == 0, first.output()  # 1009 is out
+        assert (await api.get("/api/calls/me", token_b)).json()["call_id"] == call_id
+        assert await asyncio.to_thread(caller.wait, 60) == 0, caller.output()  # the caller stayed to the end
+        await desk_b.wait_for("call_ended", 15)
+    assert await asyncio.to_thread(second.wait, 15) == 0, second.output()
+    row = await fetch_row(stack, "SELECT agent, outcome FROM interactions WHERE call_id = $1", call_id)
+    assert (row["agent"], row["outcome"]) == ("1009", "answered")

@@ -55,12 +55,12 @@ async def test_blind_and_attended_transfers_name_the_desk_context() -> None:
     await controls.transfer("1001", TransferRequest(kind=TargetKind.queue, target="support"))
     assert ami.actions[-1] == (  # type: ignore[attr-defined]
         "BlindTransfer",
-        {"Channel": "PJSIP/1001-00000001", "Context": "hotline-desk", "Exten": "queuesupport"},
+        {"Channel": "PJSIP/1001-00000001", "Context": "hotline-desk", "Exten": "*21"},
     )
     await controls.transfer(
         "1001", TransferRequest(mode=TransferMode.attended, kind=TargetKind.number, target="+8613900000000")
     )
-    assert ami.actions[-1][0] == "Atxfer" and ami.actions[-1][1]["Exten"] == "number8613900000000"  # type: ignore[attr-defined]
+    assert ami.actions[-1][0] == "Atxfer" and ami.actions[-1][1]["Exten"] == "*38613900000000#"  # type: ignore[attr-defined]
     with pytest.raises(NotFound):
         await controls.transfer("1001", TransferRequest(kind=TargetKind.queue, target="nowhere"))
     with pytest.raises(Conflict):

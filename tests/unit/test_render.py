@@ -27,7 +27,7 @@ def contributed(agents: list[SipAgent]) -> dict[str, Any]:
         "prompts": PROMPTS,
         **template_context(Queues.load().default),
         **supervise_context(),
-        **desk_context(),
+        **desk_context(frozenset({"support", "billing"})),
         "supervisor_phones": [SipAgent("1901", "Sue", "pw-sue-9")],
     }
 
@@ -160,7 +160,9 @@ def test_supervisors_phones_and_the_chanspy_context(etc: Path) -> None:
 def test_the_desk_context_for_hold_and_transfers(etc: Path) -> None:
     dialplan = read(etc, "extensions.conf")
     context = dialplan.split("[hotline-desk]", 1)[1].split("\n[", 1)[0]
-    assert "exten => _queue.,1,Set(QUEUE_PRIO=${HOTLINE_PRIORITY})" in context
-    assert " same => n,Queue(${EXTEN:5},t,,,300)" in context
-    assert "exten => _age[n]tX.,1,UserEvent(HotlineTransferOffer,Agent: ${EXTEN:5})" in context
+    assert "exten => *21,1,Set(QUEUE_PRIO=${HOTLINE_PRIORITY})\n same => n,Queue(billing,t,,,300)" in context
+    assert "exten => *22,1,Set(QUEUE_PRIO=${HOTLINE_PRIORITY})\n same => n,Queue(support,t,,,300)" in context
+    assert "exten => _*1X.,1,UserEvent(HotlineTransferOffer,Agent: ${EXTEN:2})" in context
+    assert " same => n,Dial(PJSIP/${EXTEN:2},30,t)" in context
+    assert "exten => _*3X.,1,Dial(PJSIP/${EXTEN:2}@carrier,60)" in context
     assert "exten => hold,1,MusicOnHold(default)" in context and "exten => held,1,Wait(3600)" in context
