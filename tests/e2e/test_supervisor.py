@@ -169,43 +169,57 @@ async def test_the_wallboard_follows_a_call_live(
         await context.close()
 
 
-async def test_a_blind_transfer_from_the_desk_takes_the_pop_to_the_next_agent(
-    stack: HotlineStack, phones: Phones, api: Api, agent_session: Login
+async def test_hold_and_a_blind_transfer_from_the_desk_page_take_the_pop_to_the_next_agent(
+    browser: Browser, stack: HotlineStack, phones: Phones, api: Api, agent_session: Login, tmp_path: Path
 ) -> None:
     first = phones.agent_phone("1009", SIP_PASSWORD("1009"), ring_ms=500)
     second = phones.agent_phone("1010", SIP_PASSWORD("1010"), ring_ms=1500)  # registered, not in the queue
     token_a = await agent_session("1009")
     token_b = await api.token("1010")
-    caller = phones.call("13700137000", digit="0", dtmf_at_ms=2000, hold_ms=22000)
-    async with desk(stack, token_a) as desk_a, desk(stack, token_b) as desk_b:
-        _, pop = await desk_a.wait_for("screen_pop", 30)
-        await desk_a.wait_for("call_answered", 15)
-        call_id = pop["call_id"]
-        with RtpSniffer({media_port(caller)}) as rtp:
-            held = await api.post("/api/calls/me/hold", token_a)
-            assert held.status_code == 200 and held.json()["held"] is True, held.text
-            await desk_a.wait_for("call_held", 5)
-            await asyncio.sleep(2.5)
-            on_hold = rtp.samples(media_port(caller), time.time() - 1.5, time.time())
-            resumed = await api.post("/api/calls/me/resume", token_a)
-            assert resumed.status_code == 200 and resumed.json()["held"] is False, resumed.text
-            await asyncio.sleep(2.5)
-            back = rtp.samples(media_port(caller), time.time() - 1.5, time.time())
-        assert tone_level(on_hold, AGENT_TONE) < ABSENT  # on hold the caller does not hear the agent
-        assert tone_level(back, AGENT_TONE) > PRESENT, len(back)  # and hears them again once taken back
-        r = await api.post("/api/calls/me/transfer", token_a, {"mode": "blind", "kind": "agent", "target": "1010"})
-        assert r.status_code == 200, r.text
-        # the card follows the call to 1010's desk while 1010's phone rings, then 1010 is on it
-        _, pop_b = await desk_b.wait_for("screen_pop", 10)
-        assert pop_b["call_id"] == call_id and pop_b["customer"]["name"] == "Chen Gang"
-        _, answered_b = await desk_b.wait_for("call_answered", 10)
-        assert answered_b["call_id"] == call_id
-        current = (await api.get("/api/calls/me", token_b)).json()
-        assert current["call_id"] == call_id
-        assert (await api.get("/api/calls/me", token_a)).status_code == 404  # 1009 is out of it
-        assert await asyncio.to_thread(first.wait, 15) == 0, first.output()
-        assert await asyncio.to_thread(caller.wait, 60) == 0, caller.output()
-        await desk_b.wait_for("call_ended", 15)
+    context = await browser.new_context()
+    page = await context.new_page()
+    try:
+        await page.goto(stack.url + "/agent")
+        await page.fill("#extension", "1009")
+        await page.fill("#password", "agent1009")
+        await page.click("button[type=submit]")
+        await expect(page.locator("#link")).to_have_text("online")
+        caller = phones.call("13700137000", digit="0", dtmf_at_ms=2000, hold_ms=22000)
+        async with desk(stack, token_b) as desk_b:
+            status = page.locator("#pop-status")
+            await expect(status).to_have_text("talking", timeout=30000)
+            call_id = await page.locator("#pop").get_attribute("data-call")
+            with RtpSniffer({media_port(caller)}) as rtp:
+                await page.click("#btn-hold")
+                await expect(status).to_have_text("on hold", timeout=5000)
+                assert (await api.get("/api/calls/me", token_a)).json()["held"] is True
+                await asyncio.sleep(2.5)
+                on_hold = rtp.samples(media_port(caller), time.time() - 1.5, time.time())
+                await page.click("#btn-resume")
+                await expect(status).to_have_text("talking", timeout=5000)
+                await asyncio.sleep(2.5)
+                back = rtp.samples(media_port(caller), time.time() - 1.5, time.time())
+            assert tone_level(on_hold, AGENT_TONE) < ABSENT  # on hold the caller does not hear the agent
+            assert tone_level(back, AGENT_TONE) > PRESENT, len(back)  # and hears them again once taken back
+            await page.select_option("#xfer-mode", "blind")
+            await page.select_option("#xfer-kind", "agent")
+            await page.fill("#xfer-target", "1010")
+            await page.click("#btn-transfer")
+            await expect(status).to_have_text("transferred", timeout=5000)
+            # the card follows the call to 1010's desk while 1010's phone rings, then 1010 is on it
+            _, pop_b = await desk_b.wait_for("screen_pop", 10)
+            assert pop_b["call_id"] == call_id and pop_b["customer"]["name"] == "Chen Gang"
+            _, answered_b = await desk_b.wait_for("call_answered", 10)
+            assert answered_b["call_id"] == call_id
+            assert (await api.get("/api/calls/me", token_b)).json()["call_id"] == call_id
+            assert (await api.get("/api/calls/me", token_a)).status_code == 404  # 1009 is out of it
+            assert await asyncio.to_thread(first.wait, 15) == 0, first.output()
+            assert await asyncio.to_thread(caller.wait, 60) == 0, caller.output()
+            await desk_b.wait_for("call_ended", 15)
+            await expect(status).to_have_text("ended", timeout=5000)
+    finally:
+        await page.screenshot(path=str(tmp_path / "desk.png"), full_page=True)
+        await context.close()
     assert await asyncio.to_thread(second.wait, 15) == 0, second.output()
     row = await fetch_row(stack, "SELECT agent, outcome FROM interactions WHERE call_id = $1", call_id)
     assert (row["agent"], row["outcome"]) == ("1009", "answered")
