@@ -82,6 +82,7 @@ class Floor:
         self.listeners: list[Listener] = []
         self.day_loaded = calls is None
         self._day_tried = 0.0
+        self._loading: asyncio.Task[None] | None = None
         self.ticker = Periodic("floor-tick", self.on_tick, every=tick)
 
     # ---- wiring -----------------------------------------------------------------------------------
@@ -150,8 +151,9 @@ class Floor:
 
     async def on_tick(self) -> None:
         self._apply(self.stats.roll_day())
-        if not self.day_loaded:
-            await self.load_day()
+        if not self.day_loaded and (self._loading is None or self._loading.done()):
+            # apart from the tick: a database that does not answer must not hold up the alerts
+            self._loading = asyncio.create_task(self.load_day(), name="floor-load-day")
 
     # ---- rebuilding -------------------------------------------------------------------------------
     def midnight(self) -> datetime:
@@ -218,8 +220,9 @@ class Floor:
         self._apply(self.stats.load_asterisk(members, waiting))
 
     async def start(self) -> None:
-        await self.load_day()
-        self.ticker.start()
+        self.ticker.start()  # its first tick reads today's calls
 
     async def stop(self) -> None:
         await self.ticker.stop()
+        if self._loading is not None:
+            self._loading.cancel()

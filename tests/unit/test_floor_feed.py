@@ -7,10 +7,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from acd.events import AgentStateChanged
+from cms.interface import EndedCall
 from cti.events import CallAnswered, CallQueued
 from floor.config import FloorConfig, Thresholds
 from floor.events import QueueAlertCleared, QueueAlertRaised
-from floor.feed import Floor
+from floor.feed import DAY_RETRY, Floor
 from floor.stats import Changes, FloorStats
 from hotline.bus import EventBus
 from tests.unit.fakes import FakeAmi, Recorder
@@ -74,3 +75,44 @@ async def test_a_long_wait_raises_then_clears_an_alert() -> None:
     bus.publish(CallAnswered(agent="1001", call_id="c1", queue="support", wait_seconds=31.0))
     cleared = alerts.one(QueueAlertCleared)
     assert (cleared.queue, cleared.kind) == ("support", "longest_wait")
+
+
+class Rows:
+    def __init__(self, fail: bool) -> None:
+        self.fail = fail
+        self.asked = 0
+
+    async def ended_since(self, since: datetime) -> list[EndedCall]:
+        self.asked += 1
+        if self.fail:
+            raise ConnectionRefusedError("database down")
+        return [
+            EndedCall(
+                call_id="r1",
+                queue="support",
+                agent="1001",
+                outcome="answered",
+                queued_at=T,
+                answered_at=T,
+                ended_at=T,
+                wait_seconds=3.0,
+                talk_seconds=30.0,
+                handled_by=[("1001", 30.0)],
+            )
+        ]
+
+
+async def test_the_tick_reads_todays_calls_apart_and_again_while_the_database_is_away() -> None:
+    rows = Rows(fail=True)
+    floor = Floor(FloorStats(FloorConfig(), Clock()), EventBus(), None, rows)
+    await floor.on_tick()
+    assert floor._loading is not None
+    await floor._loading
+    assert rows.asked == 1 and not floor.day_loaded
+    floor._day_tried -= DAY_RETRY  # as if the retry pause had passed
+    rows.fail = False
+    await floor.on_tick()
+    await floor._loading
+    assert floor.day_loaded and floor.stats.queue_view("support")["answered"] == 1
+    await floor.on_tick()
+    assert rows.asked == 2  # read once it worked
