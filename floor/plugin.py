@@ -42,6 +42,7 @@ class FloorPlugin(Plugin):
         self.supervision = Supervision(
             core.db, core.ami, core.bus, self.stats, lambda: core.services.get(AGENT_CONTROL), utc_now
         )
+        core.ami.on("OriginateResponse", self.supervision.on_OriginateResponse)
         alerts = Counter("hotline_queue_alerts_total", "Queue thresholds crossed", ["kind"], registry=core.metrics)
         core.bus.subscribe(QueueAlertRaised, lambda e: alerts.labels(e.kind).inc())  # metrics
 

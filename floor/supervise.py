@@ -10,6 +10,7 @@ from matching 10010) with ``q`` (no beep or name), ``E`` (end when the agent's c
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -35,6 +36,14 @@ SPY_CONTEXT = "hotline-supervise"
 SPY_TARGET = "HOTLINE_SPY_TARGET"  # the channel variable naming the agent's channel prefix
 CHANSPY_OPTIONS = {SpyMode.listen: "qES", SpyMode.whisper: "qESw", SpyMode.barge: "qESB"}
 RING_TIMEOUT_MS = 30000
+# OriginateResponse's Reason: Asterisk's control frame that ended the attempt
+ORIGINATE_REASONS = {
+    "0": "no such phone or not registered",
+    "1": "hung up",
+    "3": "no answer",
+    "5": "busy",
+    "8": "congestion",
+}
 
 
 def template_context() -> dict[str, Any]:
@@ -64,6 +73,22 @@ class Supervision:
         self.stats = stats
         self.control = control
         self.clock = clock
+        self.ringing: dict[str, int] = {}  # the originated channel's id → its audit entry
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    def on_OriginateResponse(self, e: dict[str, Any]) -> None:
+        """Whether the supervisor's phone answered (the Originate is asynchronous): into the audit entry."""
+        entry = self.ringing.pop(e.get("Uniqueid") or "", None)
+        if entry is None:
+            return
+        result = (
+            "answered"
+            if e.get("Response") == "Success"
+            else f"not answered ({ORIGINATE_REASONS.get(e.get('Reason') or '', e.get('Reason'))})"
+        )
+        task = asyncio.ensure_future(self._result(entry, result))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
 
     def check_visible(self, me: Principal, agent: str) -> None:
         if agent not in self.stats.agents:
@@ -108,11 +133,20 @@ class Supervision:
             raise NotOnCall(f"agent {agent} is not on a call")
         phone = await self.phone_of(me)
         entry = await self._audit(
-            supervisor=me.username, agent=agent, action=mode.value, call_id=call_id, phone=phone, at=self.clock()
+            supervisor=me.username,
+            agent=agent,
+            action=mode.value,
+            call_id=call_id,
+            phone=phone,
+            at=self.clock(),
+            result="ringing",  # until the phone answers or not (OriginateResponse)
         )
+        channel_id = f"hotline-spy-{entry}"
+        self.ringing[channel_id] = entry
         try:
             await self.ami.action(
                 "Originate",
+                ChannelId=channel_id,
                 Channel=f"PJSIP/{phone}",
                 Context=SPY_CONTEXT,
                 Exten=mode.value,
@@ -123,9 +157,9 @@ class Supervision:
                 Async="true",
             )
         except (AmiUnavailable, AmiActionError) as e:
+            self.ringing.pop(channel_id, None)
             await self._result(entry, f"failed: {first_line(e)}")
             raise TelephonyUnavailable(f"could not ring your phone: {first_line(e)}") from e
-        await self._result(entry, "ringing")
         log.info("supervisor joins call", supervisor=me.username, agent=agent, mode=mode.value, call=call_id)
         self.bus.publish(
             AgentSupervised(supervisor=me.username, agent=agent, action=mode.value, call_id=call_id, at=self.clock())

@@ -111,9 +111,9 @@ async def test_listen_whisper_and_barge_reach_the_right_ears(
 
     admin = await api.token("demo-admin", "demo-admin")
     log = (await api.get("/api/floor/supervision-log", admin)).json()
-    mine = [(e["supervisor"], e["agent"], e["action"], e["phone"]) for e in log if e["agent"] == "1007"][:3]
-    assert sorted(mine) == sorted(
-        ("demo-supervisor", "1007", m, SUPERVISOR_PHONE) for m in ("listen", "whisper", "barge")
+    mine = [(e["supervisor"], e["agent"], e["action"], e["phone"], e["result"]) for e in log if e["agent"] == "1007"]
+    assert sorted(mine[:3]) == sorted(  # who listened to whom, and that their phone answered
+        ("demo-supervisor", "1007", m, SUPERVISOR_PHONE, "answered") for m in ("listen", "whisper", "barge")
     )
     caller.stop()
     agent.stop()

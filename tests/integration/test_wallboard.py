@@ -137,8 +137,18 @@ async def test_supervise_rings_the_supervisors_phone_and_is_audited(served: tupl
     assert [(e.supervisor, e.agent, e.action, e.call_id, e.phone, e.result) for e in entries] == [
         ("demo-supervisor", "1001", "whisper", "c9", "1901", "ringing")
     ]
+    # the phone answered: the asynchronous Originate's response says so, into the same entry
+    supervision = kit.controller.plugin("floor").supervision  # type: ignore[attr-defined]
+    supervision.on_OriginateResponse({"Response": "Success", "Uniqueid": originate[0]["ChannelId"], "Reason": "4"})
+    await asyncio.gather(*supervision._tasks)
     listed = (await kit.client.get("/api/floor/supervision-log", headers=await kit.login("demo-admin"))).json()
-    assert [(e["agent"], e["action"]) for e in listed] == [("1001", "whisper")]
+    assert [(e["agent"], e["action"], e["result"]) for e in listed] == [("1001", "whisper", "answered")]
+    r = await post("/api/floor/agents/1001/supervise", headers=sup, json={"mode": "listen"})
+    channel_id = [a for a in kit.ami.actions if a["Action"] == "Originate"][-1]["ChannelId"]
+    supervision.on_OriginateResponse({"Response": "Failure", "Uniqueid": channel_id, "Reason": "0"})
+    await asyncio.gather(*supervision._tasks)
+    listed = (await kit.client.get("/api/floor/supervision-log", headers=await kit.login("demo-admin"))).json()
+    assert listed[0]["result"] == "not answered (no such phone or not registered)"
 
     kit.ami.refuse["Originate"] = "Extension does not exist."
     r = await post("/api/floor/agents/1001/supervise", headers=sup, json={"mode": "barge"})
