@@ -12,7 +12,8 @@ from fastapi import APIRouter, Depends, Query, WebSocket, WebSocketDisconnect
 from fastapi import Path as PathParam
 
 from floor.board import Viewer, Wallboard
-from floor.schemas import ForcePauseRequest, SuperviseRequest, SupervisionView
+from floor.phones import create_phone, list_phones
+from floor.schemas import ForcePauseRequest, PhoneCreate, PhoneCreated, PhoneView, SuperviseRequest, SupervisionView
 from floor.supervise import Supervision
 from hotline.auth import Access, Principal, Role
 from hotline.auth.access import WS_UNAUTHORIZED
@@ -63,6 +64,19 @@ def build_router(board: Wallboard, supervision: Supervision, access: Access) -> 
     )
     async def supervision_log(limit: int = Query(100, ge=1, le=1000), _: Principal = admin) -> list[SupervisionView]:
         return [SupervisionView.model_validate(e) for e in await supervision.log(limit)]
+
+    @router.get("/api/floor/phones", response_model=list[PhoneView], summary="Supervisors' phones")
+    async def phones(_: Principal = admin) -> list[PhoneView]:
+        return await list_phones(supervision.db)
+
+    @router.post(
+        "/api/floor/phones",
+        response_model=PhoneCreated,
+        status_code=201,
+        summary="Give a supervisor a phone for listen/whisper/barge: generated SIP password, shown once",
+    )
+    async def add_phone(body: PhoneCreate, _: Principal = admin) -> PhoneCreated:
+        return await create_phone(supervision.db, body)
 
     @router.websocket("/ws/wallboard")
     async def wallboard_socket(ws: WebSocket, me: Principal = Depends(access.requires_ws(Role.supervisor))) -> None:

@@ -32,3 +32,19 @@ class SupervisionView(BaseModel):
     phone: str | None
     detail: str | None
     result: str
+
+
+class PhoneCreate(BaseModel):
+    username: str = Field(min_length=1, max_length=64, description="a supervisor's (or admin's) username")
+    extension: str = Field(
+        min_length=1, max_length=16, pattern=r"^\d+$", description="the phone's extension (not an agent's)"
+    )
+
+
+class PhoneView(BaseModel):
+    username: str
+    extension: str
+
+
+class PhoneCreated(PhoneView):
+    sip_password: str = Field(description="shown once; the phone registers with it after the next start")

@@ -144,6 +144,8 @@ MATRIX: dict[tuple[str, str], tuple[set[str], Any]] = {
     ("POST", "/api/floor/agents/{extension}/pause"): (SUPERVISORS, {"reason": "coaching"}),
     ("POST", "/api/floor/agents/{extension}/logout"): (SUPERVISORS, None),
     ("GET", "/api/floor/supervision-log"): (ADMIN, None),
+    ("GET", "/api/floor/phones"): (ADMIN, None),
+    ("POST", "/api/floor/phones"): (ADMIN, lambda: {"username": "sup-billing", "extension": f"19{next(_unique):02d}"}),
     # the desk's call controls act on the signed-in agent's own call only (404 here: no call)
     ("GET", "/api/calls/me"): (AGENTS, None),
     ("POST", "/api/calls/me/hold"): (AGENTS, None),

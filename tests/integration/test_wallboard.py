@@ -225,3 +225,27 @@ async def test_todays_stored_calls_rebuild_the_figures(served: tuple[Kit, str], 
     assert (agent["handled"], agent["aht"]) == (1, 40.0)
     await floor.load_day()  # once only
     assert floor.stats.queue_view("support")["answered"] == 1
+
+
+async def test_an_admin_gives_a_supervisor_a_phone(served: tuple[Kit, str]) -> None:
+    kit, _ = served
+    admin = await kit.login("demo-admin")
+    r = await kit.client.post(
+        "/api/floor/phones", headers=admin, json={"username": OTHER_SUPERVISOR[0], "extension": "1905"}
+    )
+    assert r.status_code == 201, r.text
+    assert len(r.json()["sip_password"]) >= 20
+    again = await kit.client.post("/api/floor/phones", headers=admin, json={"username": "1001", "extension": "1906"})
+    assert again.status_code == 409  # an agent, not a supervisor
+    taken = await kit.client.post(
+        "/api/floor/phones", headers=admin, json={"username": "demo-admin", "extension": "1905"}
+    )
+    assert taken.status_code == 409
+    phones = (await kit.client.get("/api/floor/phones", headers=admin)).json()
+    assert phones == [  # by extension
+        {"username": "demo-supervisor", "extension": "1901"},
+        {"username": "demo-admin", "extension": "1902"},
+        {"username": OTHER_SUPERVISOR[0], "extension": "1905"},
+    ]
+    rendered = await kit.controller.plugin("floor").asterisk_context()
+    assert "1905" in [p.extension for p in rendered["supervisor_phones"]]
