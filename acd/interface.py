@@ -75,3 +75,14 @@ class Callbacks(Protocol):
 
 
 CALLBACKS: ServiceKey[Callbacks] = ServiceKey("acd.callbacks")
+
+
+class AgentControl(Protocol):
+    """A supervisor's hand on an agent's state (the same path as the agent's own desk buttons)."""
+
+    async def pause(self, extension: str, reason: str) -> object: ...
+
+    async def logout(self, extension: str) -> object: ...
+
+
+AGENT_CONTROL: ServiceKey[AgentControl] = ServiceKey("acd.agent_control")

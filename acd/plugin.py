@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 import acd.routes
 from acd.events import AgentStateChanged
-from acd.interface import QUEUES
+from acd.interface import AGENT_CONTROL, QUEUES
 from acd.models import Agent
 from acd.queues import Queues
 from acd.service import AgentService
@@ -29,6 +29,7 @@ class AcdPlugin(Plugin):
         self.agents = AgentService(
             core.db, core.ami, core.bus, core.settings.support_queue or self.queues.default, core.outbox
         )
+        core.services.provide(AGENT_CONTROL, self.agents)
         core.ami.on_connected(self.agents.reconcile)
         changes = Counter("hotline_agent_state_changes_total", "Agent state changes", ["state"], registry=core.metrics)
         core.bus.subscribe(AgentStateChanged, lambda e: changes.labels(e.state).inc())

@@ -9,6 +9,7 @@ BENCHES = [
     ["bench.screenpop", "--events", "3000", "--rate", "500", "--agents", "20"],
     ["bench.ami_ingest", "--events", "120000"],
     ["bench.speech", "--variants", "5", "--callers", "3"],
+    ["bench.wallboard", "--calls", "1000", "--rate", "50", "--agents", "100", "--boards", "10"],
     ["bench.capacity", "--rate", "1.0", "--seconds", "30", "--rounds", "2"],
     ["bench.popdata"],
     ["bench.customers"],

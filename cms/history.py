@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
 
-from cms.models import Interaction
+from cms.interface import EndedCall
+from cms.models import CallLeg, Interaction
 from hotline.db import Database
 
 
@@ -38,4 +41,42 @@ class InteractionHistory:
                 "talk_seconds": r.talk_seconds,
             }
             for r in rows
+        ]
+
+    async def ended_since(self, since: datetime) -> list[EndedCall]:
+        async with self.db.session() as s:
+            rows = (
+                await s.execute(select(Interaction).where(Interaction.ended_at >= since).order_by(Interaction.ended_at))
+            ).scalars()
+            calls = list(rows)
+            legs = (
+                await s.execute(
+                    select(CallLeg.call_id, CallLeg.agent, CallLeg.answered_at, CallLeg.ended_at).where(
+                        CallLeg.call_id.in_([c.call_id for c in calls]),
+                        CallLeg.role == "agent",
+                        CallLeg.agent.is_not(None),
+                        CallLeg.answered_at.is_not(None),
+                    )
+                )
+            ).all()
+        handled: defaultdict[str, list[tuple[str, float]]] = defaultdict(list)
+        for leg in legs:
+            talk = (leg.ended_at - leg.answered_at).total_seconds() if leg.ended_at else 0.0
+            handled[leg.call_id].append((leg.agent, talk))
+        return [
+            EndedCall(
+                call_id=c.call_id,
+                queue=c.queue,
+                agent=c.agent,
+                outcome=c.outcome,
+                queued_at=c.queued_at,
+                answered_at=c.answered_at,
+                ended_at=c.ended_at,
+                wait_seconds=c.wait_seconds,
+                talk_seconds=c.talk_seconds,
+                # a back-filled call has no legs: its agent and talk time stand for them
+                handled_by=handled.get(c.call_id)
+                or ([(c.agent, c.talk_seconds or 0.0)] if c.agent and c.answered_at else []),
+            )
+            for c in calls
         ]

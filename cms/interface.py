@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any, Protocol
+
+from pydantic import BaseModel
 
 from hotline.plugins import ServiceKey
 
@@ -14,3 +17,28 @@ class ContactHistory(Protocol):
 
 
 CONTACT_HISTORY: ServiceKey[ContactHistory] = ServiceKey("cms.contact_history")
+
+
+class EndedCall(BaseModel):
+    """A stored call as the live statistics need it (``handled_by``: each agent who answered it, with their
+    talk seconds)."""
+
+    call_id: str
+    queue: str | None
+    agent: str | None
+    outcome: str
+    queued_at: datetime | None
+    answered_at: datetime | None
+    ended_at: datetime | None
+    wait_seconds: float | None
+    talk_seconds: float | None
+    handled_by: list[tuple[str, float]] = []
+
+
+class CallsEnded(Protocol):
+    async def ended_since(self, since: datetime) -> list[EndedCall]:
+        """The calls stored as ended at or after ``since`` (the wallboard rebuilds today's figures from them)."""
+        ...
+
+
+CALLS_ENDED: ServiceKey[CallsEnded] = ServiceKey("cms.calls_ended")

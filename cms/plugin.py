@@ -12,7 +12,7 @@ from prometheus_client import Gauge
 import cms.routes
 from cms.backfill import Backfill
 from cms.history import InteractionHistory
-from cms.interface import CONTACT_HISTORY
+from cms.interface import CALLS_ENDED, CONTACT_HISTORY
 from cms.queue_log import QueueLogIngester
 from cms.writers import InteractionWriter
 from cti.events import CallEnded
@@ -22,7 +22,9 @@ from hotline.plugins import Core, Plugin
 class CmsPlugin(Plugin):
     def __init__(self, core: Core) -> None:
         self.core = core
-        core.services.provide(CONTACT_HISTORY, InteractionHistory(core.db))
+        history = InteractionHistory(core.db)
+        core.services.provide(CONTACT_HISTORY, history)
+        core.services.provide(CALLS_ENDED, history)
         self.interactions = InteractionWriter(core.outbox)
         core.bus.subscribe(CallEnded, self.interactions.on_call_ended)
         self.backfill = Backfill(core.db)

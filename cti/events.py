@@ -101,9 +101,38 @@ class OfferCancelled(Event):
     reason: str  # no_answer, abandoned, answered_elsewhere
 
 
+class CallQueued(Event):
+    """A caller joined a queue (app_queue's QueueCallerJoin): the wallboard's calls waiting."""
+
+    call_id: str
+    queue: str
+    priority: int = 0
+    position: int | None = None
+    at: datetime
+
+
 class CallAnswered(Event):
     agent: str
     call_id: str
+    queue: str | None = None
+    wait_seconds: float | None = None  # the caller's wait in queue before this agent answered (first answer)
+
+
+class CallHeld(Event):
+    """The agent put the caller on hold from the desk (``held``) or took the call back."""
+
+    call_id: str
+    agent: str
+    held: bool
+
+
+class CallTransferred(Event):
+    """An agent handed the call on (blind or attended; from the desk or the phone): the call lives on."""
+
+    call_id: str
+    agent: str | None  # the agent who transferred it (None: not known)
+    kind: str  # blind, attended
+    target: str | None = None  # the extension, queue or number it went to, as far as known
 
 
 class CallEnded(Event):

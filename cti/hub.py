@@ -13,7 +13,7 @@ from collections import defaultdict
 from typing import Any
 
 from acd.events import AgentStateChanged
-from cti.events import AgentOffered, CallAnswered, CallEnded, OfferCancelled, PopUpdated
+from cti.events import AgentOffered, CallAnswered, CallEnded, CallHeld, OfferCancelled, PopUpdated
 from hotline.bus import EventBus
 from hotline.logs import get_logger
 
@@ -34,6 +34,7 @@ class AgentHub:
         self.bus.subscribe(PopUpdated, self.on_pop_updated)
         self.bus.subscribe(OfferCancelled, self.on_offer_cancelled)
         self.bus.subscribe(CallAnswered, self.on_call_answered)
+        self.bus.subscribe(CallHeld, self.on_call_held)
         self.bus.subscribe(CallEnded, self.on_call_ended)
         self.bus.subscribe(AgentStateChanged, self.on_agent_state)
 
@@ -48,6 +49,9 @@ class AgentHub:
 
     def on_call_answered(self, e: CallAnswered) -> None:
         self._follow(e.agent, e.call_id, {"type": "call_answered", "agent": e.agent, "call_id": e.call_id})
+
+    def on_call_held(self, e: CallHeld) -> None:
+        self.push(e.agent, {"type": "call_held", "call_id": e.call_id, "held": e.held})
 
     def on_offer_cancelled(self, e: OfferCancelled) -> None:
         self._forget(e.agent, e.call_id)

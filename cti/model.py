@@ -71,6 +71,8 @@ class Call:
     wait_seconds: float | None = None
     talk_seconds: float | None = None
     outcome: str | None = None
+    transfer_target: str | None = None  # the agent a desk transfer is ringing (the pop follows the call)
+    held_by: str | None = None  # the agent who put the caller on hold from the desk
     extras: PopExtras = field(default_factory=PopExtras)  # beside the card: contacts, shipments, work orders
 
     def leg(self, uniqueid: str, role: LegRole, channel: str | None = None) -> Leg:

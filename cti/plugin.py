@@ -9,8 +9,10 @@ from fastapi import APIRouter
 from prometheus_client import Counter, Gauge
 
 import cti.routes
+from acd.interface import QUEUES
 from cms.interface import CONTACT_HISTORY
 from crm_bridge.interface import CUSTOMERS
+from cti.controls import CallControls, template_context
 from cti.events import AgentOffered, CallEnded
 from cti.extras import ExtrasLoader
 from cti.hub import AgentHub
@@ -40,6 +42,7 @@ class CtiPlugin(Plugin):
             ),
         )
         self.calls.subscribe()
+        self.controls = CallControls(self.calls, core.ami, core.bus, core.services.get(QUEUES).names())
         self._metrics()
 
     def _metrics(self) -> None:
@@ -54,7 +57,10 @@ class CtiPlugin(Plugin):
         )
 
     def routers(self) -> Iterable[APIRouter]:
-        return [cti.routes.build_router(self.hub, self.core.auth.access)]
+        return [cti.routes.build_router(self.hub, self.core.auth.access, self.controls)]
+
+    async def asterisk_context(self) -> dict[str, Any]:
+        return template_context(self.controls.queues)
 
     def health(self) -> dict[str, Any]:
         return {"live_calls": len(self.calls.calls), "desk_connections": sum(map(len, self.hub.outboxes.values()))}

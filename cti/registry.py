@@ -16,7 +16,16 @@ from datetime import timedelta
 from typing import Any
 
 from crm_bridge.interface import CustomerLookup
-from cti.events import AgentOffered, CallAnswered, CallEnded, LegRole, OfferCancelled, PopUpdated
+from cti.events import (
+    AgentOffered,
+    CallAnswered,
+    CallEnded,
+    CallQueued,
+    CallTransferred,
+    LegRole,
+    OfferCancelled,
+    PopUpdated,
+)
 from cti.extras import ExtrasLoader
 from cti.model import Call, extension_of, now
 from hotline.ami import AmiClient
@@ -160,8 +169,10 @@ class CallRegistry:
             call = self._new_call(call_id, e.get("CallerIDNum"), e.get("Channel"))
             call.dialed = e.get("Exten")
             return
-        call.leg(uid, LegRole.internal, e.get("Channel"))
+        leg = call.leg(uid, LegRole.internal, e.get("Channel"))
         self.leg_index[uid] = call_id
+        if call.transfer_target and extension_of(e.get("Channel")) == call.transfer_target:
+            leg.role, leg.agent = LegRole.transfer, call.transfer_target
 
     def on_Newstate(self, e: dict[str, Any]) -> None:
         if e.get("ChannelState") != UP:
@@ -172,6 +183,9 @@ class CallRegistry:
             leg = call.legs.get(e["Uniqueid"])
             if leg is not None and leg.answered_at is None:
                 leg.answered_at = now()
+                if leg.role is LegRole.transfer and leg.agent:  # a desk transfer's agent answered
+                    call.transfer_target = None
+                    self.bus.publish(CallAnswered(agent=leg.agent, call_id=call.call_id, queue=call.queue))
 
     def on_Hangup(self, e: dict[str, Any]) -> None:
         uid = e.get("Uniqueid") or ""
@@ -222,6 +236,16 @@ class CallRegistry:
         if call is not None:
             call.queue = e.get("Queue") or call.queue
             call.queued_at = now()
+            if call.queue:
+                self.bus.publish(
+                    CallQueued(
+                        call_id=call.call_id,
+                        queue=call.queue,
+                        priority=_int(e.get("Priority")) or call.priority,
+                        position=_int(e.get("Position")),
+                        at=call.queued_at,
+                    )
+                )
 
     def on_AgentCalled(self, e: dict[str, Any]) -> None:
         agent = extension_of(e.get("Interface") or e.get("DestChannel"))
@@ -274,7 +298,9 @@ class CallRegistry:
             call.agent, call.answered_at = agent, t
             call.wait_seconds = _waited(call, e)
         log.debug("agent connected", call=call.call_id, agent=agent, wait=call.wait_seconds)
-        self.bus.publish(CallAnswered(agent=agent, call_id=call.call_id))
+        self.bus.publish(
+            CallAnswered(agent=agent, call_id=call.call_id, queue=call.queue, wait_seconds=call.wait_seconds)
+        )
 
     def on_AgentComplete(self, e: dict[str, Any]) -> None:
         call = self._call_of(e)
@@ -293,27 +319,50 @@ class CallRegistry:
                 call.ringing_agent = None
 
     def on_BlindTransfer(self, e: dict[str, Any]) -> None:
-        self._mark_transfer(e.get("TransfereeLinkedid") or e.get("TransfererLinkedid"))
+        if e.get("Result", "Success") != "Success":
+            return
+        self._mark_transfer(
+            e.get("TransfereeLinkedid") or e.get("TransfererLinkedid"),
+            extension_of(e.get("TransfererChannel")),
+            "blind",
+            e.get("Extension"),
+        )
 
     def on_AttendedTransfer(self, e: dict[str, Any]) -> None:
+        if e.get("Result", "Success") != "Success":
+            return
         call = self.calls.get(e.get("OrigTransfererLinkedid") or "")
         if call is not None:
             target = e.get("SecondTransfererUniqueid")
             if target and target in call.legs:
                 call.legs[target].role = LegRole.consult
-        self._mark_transfer(e.get("OrigTransfererLinkedid"))
+        self._mark_transfer(
+            e.get("OrigTransfererLinkedid"),
+            extension_of(e.get("OrigTransfererChannel")),
+            "attended",
+            extension_of(e.get("TransferTargetChannel")) or e.get("DestExten"),
+        )
 
-    def _mark_transfer(self, call_id: str | None) -> None:
+    def _mark_transfer(self, call_id: str | None, agent: str | None, kind: str, target: str | None) -> None:
         call = self.calls.get(call_id or "")
         if call is not None:
             with bind_call(call.call_id):
-                log.info("call transferred", agent=call.agent)
+                log.info("call transferred", agent=agent, kind=kind, target=target)
+            self.bus.publish(CallTransferred(call_id=call.call_id, agent=agent, kind=kind, target=target))
 
     def on_UserEvent(self, e: dict[str, Any]) -> None:
         if e.get("UserEvent") == "HotlineOutcome":
             call = self._call_of(e, create=True)
             if call:
                 call.outcome = e.get("Outcome") or call.outcome
+        elif e.get("UserEvent") == "HotlineTransferOffer":
+            # the dialplan is about to ring an agent a desk transfer names: the pop follows the call
+            call = self._call_of(e)
+            agent = e.get("Agent")
+            if call is not None and agent:
+                call.transfer_target = agent
+                self.pops_sent += 1
+                self.bus.publish(AgentOffered(pop=call.pop(agent)))
 
     # ---- the end ---------------------------------------------------------------------------------
     def _finalise(self, call_id: str) -> None:

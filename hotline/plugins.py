@@ -41,6 +41,7 @@ PACKAGES: tuple[str, ...] = (
     "ivr.voice",
     "ivr",
     "cti",
+    "floor",
     "web",
 )
 

@@ -31,6 +31,10 @@ class WebPlugin(Plugin):
         async def work_orders_page() -> FileResponse:
             return FileResponse(WEB / "workorders.html")
 
+        @app.get("/wallboard", include_in_schema=False, dependencies=open_to_all)
+        async def wallboard_page() -> FileResponse:
+            return FileResponse(WEB / "wallboard.html")
+
         @app.get("/customers", include_in_schema=False, dependencies=open_to_all)
         async def customers_page() -> FileResponse:
             return FileResponse(WEB / "customers.html")

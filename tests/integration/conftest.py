@@ -41,6 +41,8 @@ def pg_url(pg_cluster: LocalCluster) -> str:
 
 
 TABLES = (
+    "supervision_log",
+    "supervisor_phones",
     "pickup_history",
     "pickups",
     "scan_events",

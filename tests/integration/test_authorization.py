@@ -47,6 +47,7 @@ PATH_VALUES = {
     "work_order_id": "1",
     "reference": "31058266",  # 1001's pickup
     "customer_id": "1",
+    "extension": "1001",
 }
 SCAN = {"kind": "in_transit", "place": "Beijing hub", "at": "2026-11-24T10:00:00+08:00"}
 STAFF = READERS  # agents and supervisors (and admins)
@@ -137,6 +138,22 @@ MATRIX: dict[tuple[str, str], tuple[set[str], Any]] = {
     ("PATCH", "/api/customers/{customer_id}"): (SUPERVISORS, {"notes": "called about an invoice"}),
     ("PUT", "/api/customers/{customer_id}/tier"): (SUPERVISORS, {"tier": "vip", "reason": "board decision"}),
     ("POST", "/api/customers/{customer_id}/grade"): (SUPERVISORS, None),
+    # the floor: scoped inside to the supervised queues' agents (tests/integration/test_wallboard.py)
+    ("GET", "/api/floor"): (SUPERVISORS, None),
+    ("POST", "/api/floor/agents/{extension}/supervise"): (SUPERVISORS, {"mode": "listen"}),
+    ("POST", "/api/floor/agents/{extension}/pause"): (SUPERVISORS, {"reason": "coaching"}),
+    ("POST", "/api/floor/agents/{extension}/logout"): (SUPERVISORS, None),
+    ("GET", "/api/floor/supervision-log"): (ADMIN, None),
+    ("GET", "/api/floor/phones"): (ADMIN, None),
+    ("POST", "/api/floor/phones"): (ADMIN, lambda: {"username": "sup-billing", "extension": f"19{next(_unique):02d}"}),
+    # the desk's call controls act on the signed-in agent's own call only (404 here: no call)
+    ("GET", "/api/calls/me"): (AGENTS, None),
+    ("POST", "/api/calls/me/hold"): (AGENTS, None),
+    ("POST", "/api/calls/me/resume"): (AGENTS, None),
+    ("POST", "/api/calls/me/transfer"): (AGENTS, {"kind": "queue", "target": "support"}),
+    ("POST", "/api/calls/me/transfer/complete"): (AGENTS, None),
+    ("POST", "/api/calls/me/transfer/cancel"): (AGENTS, None),
+    ("POST", "/api/calls/me/hangup"): (AGENTS, None),
 }
 
 

@@ -36,6 +36,8 @@ EXPECTED = {
     "station_hours",
     "station_holidays",
     "station_postal_codes",
+    "supervisor_phones",
+    "supervision_log",
 }
 
 

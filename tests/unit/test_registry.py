@@ -88,7 +88,9 @@ async def test_answered_call_pops_the_card_then_ends_answered_with_its_legs() ->
     assert calls.pops_sent == 1
 
     emit(ami, "AgentConnect", Interface="PJSIP/1001", HoldTime="3", DestUniqueid=AGENT_LEG)
-    assert events.one(CallAnswered) == CallAnswered(agent="1001", call_id=UID)
+    answered = events.one(CallAnswered)
+    assert (answered.agent, answered.call_id, answered.queue) == ("1001", UID, "support")
+    assert answered.wait_seconds is not None and answered.wait_seconds >= 0
     await asyncio.sleep(0.05)
     emit(ami, "AgentComplete", Interface="PJSIP/1001", TalkTime="0", Reason="caller")
     emit(ami, "Hangup", Cause="16")

@@ -9,6 +9,8 @@ from typing import Any
 import pytest
 
 from acd.queues import Queues
+from cti.controls import template_context as desk_context
+from floor.supervise import template_context as supervise_context
 from hotline.config import Settings
 from hotline.render import TEMPLATES, SipAgent, render_asterisk
 from hotline.routing import template_context
@@ -24,6 +26,9 @@ def contributed(agents: list[SipAgent]) -> dict[str, Any]:
         "queues": Queues.load().definitions(),
         "prompts": PROMPTS,
         **template_context(Queues.load().default),
+        **supervise_context(),
+        **desk_context(frozenset({"support", "billing"})),
+        "supervisor_phones": [SipAgent("1901", "Sue", "pw-sue-9")],
     }
 
 
@@ -131,7 +136,7 @@ def test_the_ami_session_gets_only_the_events_the_packages_handle(etc: Path) -> 
         "eventfilter(action(include),name(AgentCalled)) =",
         "eventfilter(action(include),name(Hangup)) =",
     ]
-    assert "read = call,agent,user,system\n" in manager and "write = agent,reporting\n" in manager
+    assert "read = call,agent,user,system\n" in manager and "write = agent,reporting,originate,call\n" in manager
 
 
 def test_the_assembled_controller_handles_the_events_it_filters_for(controller_parts: object) -> None:
@@ -139,3 +144,25 @@ def test_the_assembled_controller_handles_the_events_it_filters_for(controller_p
     handled = set(ami.handled_events)
     assert {"Newchannel", "Hangup", "AgentCalled", "AgentConnect", "QueueCallerJoin", "UserEvent"} <= handled
     assert not handled & {"VarSet", "Newexten", "RTCPSent", "DTMFBegin"}
+
+
+def test_supervisors_phones_and_the_chanspy_context(etc: Path) -> None:
+    pjsip = read(etc, "pjsip.conf")
+    assert "[1901](agent-endpoint)" in pjsip and "password = pw-sue-9" in pjsip
+    dialplan = read(etc, "extensions.conf")
+    context = dialplan.split("[hotline-supervise]", 1)[1].split("\n[", 1)[0]
+    assert "exten => listen,1,Answer()" in context
+    assert "ChanSpy(${HOTLINE_SPY_TARGET}-,qES)" in context
+    assert "ChanSpy(${HOTLINE_SPY_TARGET}-,qESw)" in context  # whisper: the agent alone hears
+    assert "ChanSpy(${HOTLINE_SPY_TARGET}-,qESB)" in context  # barge: both parties hear
+
+
+def test_the_desk_context_for_hold_and_transfers(etc: Path) -> None:
+    dialplan = read(etc, "extensions.conf")
+    context = dialplan.split("[hotline-desk]", 1)[1].split("\n[", 1)[0]
+    assert "exten => *21,1,Set(QUEUE_PRIO=${HOTLINE_PRIORITY})\n same => n,Queue(billing,t,,,300)" in context
+    assert "exten => *22,1,Set(QUEUE_PRIO=${HOTLINE_PRIORITY})\n same => n,Queue(support,t,,,300)" in context
+    assert "exten => _*1X.,1,UserEvent(HotlineTransferOffer,Agent: ${EXTEN:2})" in context
+    assert " same => n,Dial(PJSIP/${EXTEN:2},30,t)" in context
+    assert "exten => _*3X.,1,Dial(PJSIP/${EXTEN:2}@carrier,60)" in context
+    assert "exten => hold,1,MusicOnHold(default)" in context and "exten => held,1,Wait(3600)" in context

@@ -86,7 +86,21 @@ function slaClock(order) {
 function setCallStatus(status) {
   const badge = $("pop-status");
   badge.textContent = status;
-  badge.className = `badge ${status}`;
+  badge.className = `badge ${status.replace(" ", "-")}`;
+  const live = status === "talking" || status === "on hold";
+  $("btn-hold").disabled = status !== "talking";
+  $("btn-resume").disabled = status !== "on hold";
+  for (const id of ["btn-hangup", "btn-transfer", "btn-xfer-complete", "btn-xfer-cancel"]) $(id).disabled = !live;
+}
+
+async function callAction(path, body) {
+  $("call-error").textContent = "";
+  try {
+    return await api(`/api/calls/me/${path}`, { method: "POST", body: body ? JSON.stringify(body) : undefined });
+  } catch (e) {
+    $("call-error").textContent = e.message;
+    return null;
+  }
 }
 
 function connect() {
@@ -107,6 +121,7 @@ function connect() {
       setCallStatus(status);
     }
     else if (m.type === "call_answered" && $("pop").dataset.call === m.call_id) setCallStatus("talking");
+    else if (m.type === "call_held" && $("pop").dataset.call === m.call_id) setCallStatus(m.held ? "on hold" : "talking");
     else if (m.type === "pop_cancelled" && $("pop").dataset.call === m.call_id) setCallStatus("missed");
     else if (m.type === "call_ended" && $("pop").dataset.call === m.call_id) setCallStatus("ended");
     else if (m.type === "agent_state") api("/api/agents/me").then(showAgent);
@@ -158,6 +173,15 @@ document.querySelectorAll("[data-action]").forEach((button) => button.addEventLi
     $("state-error").textContent = e.message;
   }
 }));
+document.querySelectorAll("[data-ctl]").forEach((button) => button.addEventListener("click", async () => {
+  const r = await callAction(button.dataset.ctl);
+  if (r && button.dataset.ctl === "hangup") setCallStatus("ended");
+}));
+$("btn-transfer").addEventListener("click", async () => {
+  const r = await callAction("transfer",
+    { mode: $("xfer-mode").value, kind: $("xfer-kind").value, target: $("xfer-target").value.trim() });
+  if (r && r.mode === "blind") setCallStatus("transferred");
+});
 $("signout").addEventListener("click", () => signOut());
 setInterval(() => { if (socket && socket.readyState === 1) socket.send("ping"); }, 25000);
 if (token) startDesk();

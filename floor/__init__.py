@@ -1,0 +1,1 @@
+"""The floor: live queue and agent statistics, the supervisors' wallboard, listen/whisper/barge."""
