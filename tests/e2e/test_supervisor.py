@@ -6,7 +6,6 @@ transferred blind from the desk takes its pop to the next agent."""
 from __future__ import annotations
 
 import asyncio
-import shutil
 import subprocess
 import time
 from collections.abc import AsyncIterator
@@ -14,13 +13,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.async_api import Browser, async_playwright, expect
+from playwright.async_api import Browser, expect
 
 from floor.demo import demo_phone_password
+from tests.browser import chromium
 from tests.e2e.conftest import SIP_PASSWORD, Api, Login, desk, fetch_all, fetch_row
 from tests.e2e.harness import HotlineStack, Phones, SippProcess, free_port
 from tests.e2e.rtp import RtpSniffer, supervisor_scenario, tone_level
-from tests.e2e.test_agent_desk import CHROMIUM_ARGS
 
 pytestmark = pytest.mark.e2e
 
@@ -121,13 +120,8 @@ async def test_listen_whisper_and_barge_reach_the_right_ears(
 
 @pytest.fixture(scope="module")
 async def browser() -> AsyncIterator[Browser]:
-    executable = shutil.which("chromium") or "/usr/bin/chromium"
-    async with async_playwright() as p:
-        b = await p.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS, headless=True)
-        try:
-            yield b
-        finally:
-            await b.close()
+    async with chromium() as b:
+        yield b
 
 
 async def test_the_wallboard_follows_a_call_live(
