@@ -31,7 +31,9 @@ class FakeBook(PromptBook):
 
 
 def fake_book(menu: Menu, directory: Path = Path("/p")) -> PromptBook:
-    prompts = {lang: {n: Path(f"/p/{lang}/{n}") for n, t in menu.prompts.items() if lang in t} for lang in menu.languages}
+    prompts = {
+        lang: {n: Path(f"/p/{lang}/{n}") for n, t in menu.prompts.items() if lang in t} for lang in menu.languages
+    }
     frags = {lang: {n: Path(f"/f/{lang}/{n}") for n in fragments(lang)} for lang in menu.languages}
     return FakeBook(directory, menu.default_language, prompts, frags)
 
@@ -69,7 +71,14 @@ class Kit:
         self.customers = customers or FakeCustomers()
         self.domain = Domain(self.customers, self.services, self.clock, 0.2)  # type: ignore[arg-type]
         self.engine = Engine(
-            self.store, self.customers, self.domain, self.bus, self.journal, "/rec", self.clock, 0.2  # type: ignore[arg-type]
+            self.store,
+            self.customers,
+            self.domain,
+            self.bus,
+            self.journal,
+            "/rec",
+            self.clock,
+            0.2,  # type: ignore[arg-type]
         )
 
     def provide(self, key: ServiceKey[Any], impl: object) -> None:

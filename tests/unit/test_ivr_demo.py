@@ -60,8 +60,17 @@ async def test_zero_reaches_the_support_queue_with_the_walk_recorded() -> None:
     assert agi.variables["HOTLINE_ACTION"] == "queue"
     assert agi.variables["HOTLINE_LANGUAGE"] == "en"
     assert "HOTLINE_SURVEY" not in agi.variables
-    assert k.nodes() == ["greeting", "hours", "language_known", "language", "english", "tier", "main",
-                         "survey_offer", "agent"]
+    assert k.nodes() == [
+        "greeting",
+        "hours",
+        "language_known",
+        "language",
+        "english",
+        "tier",
+        "main",
+        "survey_offer",
+        "agent",
+    ]
     assert k.walk()[3] == ("language", "key 1")
     assert [v.seq for v in k.journal.visits] == list(range(1, 10))
     assert agi.variables["HOTLINE_IVR_PATH"] == ">".join(k.nodes())
@@ -165,6 +174,7 @@ async def test_complaint_opens_a_work_order_and_queues_for_complaints() -> None:
     agi = await k.call(FakeAgi(digits=["1", "3", "1", WAYBILL, "1"]))
     assert agi.recorded and agi.recorded[0][0].startswith("/rec/ivr-1700000000.1-")
     order, by = desk.calls[0][1]
+    assert by == "ivr"
     assert (order.type, order.claim_kind, order.waybill, order.call_id) == ("claim", "damage", WAYBILL, "1700000000.1")
     assert agi.recorded[0][0] in order.notes
     assert agi.variables["HOTLINE_QUEUE"] == "complaints"
