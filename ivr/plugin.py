@@ -3,7 +3,6 @@ FastAGI routes (``ivr``, ``survey``), the admin routes, and what the dialplan te
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Iterable
 from typing import Any
 
@@ -33,12 +32,8 @@ class IvrPlugin(Plugin):
         self.engine: Engine | None = None
         self.watch = Periodic("ivr.menu_reload", self.store.reload, self.settings.reload_every)
 
-    async def _loaded(self) -> None:
-        if self.store._current is None:
-            await asyncio.to_thread(self.store.load_now)
-
     async def start(self) -> None:
-        await self._loaded()
+        await self.store.loaded()
         domain = Domain(
             self.core.services.get(CUSTOMERS), self.core.services, self.clock, self.core.settings.lookup_timeout
         )
@@ -63,8 +58,7 @@ class IvrPlugin(Plugin):
         return [ivr.routes.build_router(self.store, self.core.db, self.core.auth.access)]
 
     async def asterisk_context(self) -> dict[str, Any]:
-        await self._loaded()
-        version = self.store.current
+        version = await self.store.loaded()
         return {"prompts": version.book.prompts[version.menu.default_language], **template_context(self.queues.default)}
 
     def health(self) -> dict[str, Any]:

@@ -41,7 +41,8 @@ def build_router(store: MenuStore, db: Database, access: Access) -> APIRouter:
 
     @router.get("/menu", dependencies=managers, summary="The menu in use as nodes and edges, and the last reload error")
     async def menu_graph() -> dict[str, Any]:
-        return {**store.current.menu.graph(), "error": store.error, "file": str(store.path)}
+        version = await store.loaded()
+        return {**version.menu.graph(), "error": store.error, "file": str(store.path)}
 
     @router.post(
         "/menu/reload",

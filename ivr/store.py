@@ -69,8 +69,17 @@ class MenuStore:
         self._digest = _digest(text)
         return self._current
 
+    async def loaded(self) -> Version:
+        """The current version, loading the file first if nothing is loaded yet."""
+        if self._current is None:
+            async with self._lock:
+                if self._current is None:
+                    await asyncio.to_thread(self.load_now)
+        return self.current
+
     async def reload(self, force: bool = False) -> ReloadReport:
         """Read the file again; use it if it changed and is valid, else keep the current version."""
+        await self.loaded()
         async with self._lock:
             try:
                 text = await asyncio.to_thread(self.path.read_text, encoding="utf-8")

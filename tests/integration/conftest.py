@@ -41,6 +41,8 @@ def pg_url(pg_cluster: LocalCluster) -> str:
 
 
 TABLES = (
+    "ivr_visits",
+    "ivr_surveys",
     "pickup_history",
     "pickups",
     "scan_events",

@@ -137,6 +137,9 @@ MATRIX: dict[tuple[str, str], tuple[set[str], Any]] = {
     ("PATCH", "/api/customers/{customer_id}"): (SUPERVISORS, {"notes": "called about an invoice"}),
     ("PUT", "/api/customers/{customer_id}/tier"): (SUPERVISORS, {"tier": "vip", "reason": "board decision"}),
     ("POST", "/api/customers/{customer_id}/grade"): (SUPERVISORS, None),
+    ("GET", "/api/ivr/menu"): (SUPERVISORS, None),
+    ("POST", "/api/ivr/menu/reload"): (ADMIN, None),
+    ("GET", "/api/ivr/visits"): (SUPERVISORS, None),
 }
 
 
