@@ -36,6 +36,8 @@ EXPECTED = {
     "station_hours",
     "station_holidays",
     "station_postal_codes",
+    "ivr_visits",
+    "ivr_surveys",
 }
 
 
