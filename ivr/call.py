@@ -31,6 +31,7 @@ class Step:
     next: str | None
     result: str
     input: str | None = None
+    marks: list[str] = field(default_factory=list)  # what the routing path shows of it: keys, ``?``, ``t``
 
 
 @dataclass
@@ -45,7 +46,7 @@ class Call:
     vars: dict[str, str] = field(default_factory=dict)
     pending_key: str = ""  # a key pressed during an interruptible prompt, for the next menu
     seq: int = 0
-    path: list[str] = field(default_factory=list)
+    path: list[str] = field(default_factory=list)  # ``node:key`` for every answer given (the routing path)
     decision: RoutingDecision | None = None
     served: bool = False  # ended by a hang-up node marked served
 

@@ -128,12 +128,12 @@ class Engine:
             if steps > call.menu.max_steps:
                 log.error("IVR walk too long; handing the caller to a person", path=call.ivr_path())
                 await self._visit(call, name, "loop", time.monotonic(), "too many steps")
+                call.path.append("loop:fallback")
                 if not survey:
                     call.decision = _plain(call)
                 return
             node = call.menu.nodes[name]
             began = time.monotonic()
-            call.path.append(name)
             try:
                 step = await self.nodes.handlers[node.kind](node, call)
             except AgiHangup:
@@ -143,6 +143,7 @@ class Engine:
                 self.failures_total += 1
                 log.warning("IVR node failed; apologising and handing over", node=name, error=repr(e))
                 await self._visit(call, name, node.kind, began, "failed")
+                call.path.append(f"{name}:failed")
                 if survey:
                     return
                 await self._apologise(call)
@@ -152,6 +153,7 @@ class Engine:
                 name = call.menu.fallback
                 continue
             await self._visit(call, name, node.kind, began, step.result, step.input)
+            call.path += [f"{name}:{mark}" for mark in step.marks]
             name = step.next
 
     async def _apologise(self, call: Call) -> None:

@@ -74,9 +74,13 @@ class Nodes:
         call.pending_key = key
         return Step(node.next, "played", key or None)
 
-    async def _ask(self, node: Retry, call: Call, prompt: str, max_digits: int, accept: Callable[[str], str | None]):
-        """Ask up to ``tries`` times; returns (value, tries used, last input) or (None, …) when exhausted."""
+    async def _ask(
+        self, node: Retry, call: Call, prompt: str, max_digits: int, accept: Callable[[str], str | None]
+    ) -> tuple[str | None, list[str], str]:
+        """Ask up to ``tries`` times: (the accepted value or None when exhausted, a mark per try — the value,
+        ``?`` for a wrong entry, ``t`` for silence — and the last entry)."""
         entered = ""
+        marks: list[str] = []
         for attempt in range(1, node.tries + 1):
             if call.pending_key:
                 entered, call.pending_key = call.pending_key, ""
@@ -84,21 +88,23 @@ class Nodes:
                 entered, _ = await call.agi.get_data(call.prompt(prompt), node.timeout_ms, max_digits)
             value = accept(entered) if entered else None
             if value is not None:
-                return value, attempt, entered
+                return value, marks, entered
+            marks.append("?" if entered else "t")
             again = node.invalid if entered else node.no_input
             if again and attempt < node.tries:
                 await call.agi.stream_file(call.prompt(again))
-        return None, node.tries, entered
+        return None, [*marks, "fallback"], entered
 
     async def menu(self, node: MenuNode, call: Call) -> Step:
         speech = self.domain.get(SPEECH)
         keywords = {k: o.keywords[call.language] for k, o in node.options.items() if call.language in o.keywords}
         if speech is not None and keywords and speech.supports(call.language) and not call.pending_key:
             return await self._spoken_menu(node, call, speech, keywords)
-        key, tries, entered = await self._ask(node, call, node.prompt, 1, lambda k: k if k in node.options else None)
+        key, marks, entered = await self._ask(node, call, node.prompt, 1, lambda k: k if k in node.options else None)
         if key is None:
-            return Step(self.fallback(node, call), "exhausted", entered or None)
-        return Step(node.options[key].next, f"key {key}" + (f" (try {tries})" if tries > 1 else ""), key)
+            return Step(self.fallback(node, call), "exhausted", entered or None, marks)
+        result = f"key {key}" + (f" (try {len(marks) + 1})" if marks else "")
+        return Step(node.options[key].next, result, key, [*marks, key])
 
     async def _spoken_menu(self, node: MenuNode, call: Call, speech: Any, keywords: dict[str, list[str]]) -> Step:
         for attempt in range(1, node.tries + 1):
@@ -110,11 +116,12 @@ class Nodes:
                 raise Failure(f"speech: {e!r}") from e
             if answer.key in node.options:
                 how = "said" if answer.by == "speech" else "key"
-                return Step(node.options[answer.key].next, f"{how} {answer.key}", answer.heard or answer.key)
+                heard = answer.heard or answer.key
+                return Step(node.options[answer.key].next, f"{how} {answer.key}", heard, [answer.key])
             again = node.invalid if answer.key or answer.heard else node.no_input
             if again and attempt < node.tries:
                 await call.agi.stream_file(call.prompt(again))
-        return Step(self.fallback(node, call), "exhausted")
+        return Step(self.fallback(node, call), "exhausted", None, ["fallback"])
 
     async def collect(self, node: CollectNode, call: Call) -> Step:
         def accept(entered: str) -> str | None:
@@ -123,15 +130,15 @@ class Nodes:
                 return None
             return check(node.validate_as, digits)
 
-        value, tries, entered = await self._ask(node, call, node.prompt, node.max_digits, accept)
+        value, marks, entered = await self._ask(node, call, node.prompt, node.max_digits, accept)
         if value is None:
-            return Step(self.fallback(node, call), "exhausted", entered or None)
+            return Step(self.fallback(node, call), "exhausted", entered or None, marks)
         call.vars[node.var] = value
-        return Step(node.next, "valid" + (f" (try {tries})" if tries > 1 else ""), value)
+        return Step(node.next, "valid" + (f" (try {len(marks) + 1})" if marks else ""), value, [*marks, "ok"])
 
     async def survey(self, node: SurveyNode, call: Call) -> Step:
         accept: Callable[[str], str | None] = lambda k: k if k in "12345" and len(k) == 1 else None  # noqa: E731
-        score, _, entered = await self._ask(node, call, node.prompt, 1, accept)
+        score, _marks, entered = await self._ask(node, call, node.prompt, 1, accept)
         if score is None:
             return Step(node.next, "no answer", entered or None)
         record = SurveyRecord(

@@ -23,7 +23,6 @@ from tests.unit.ivrkit import Kit, Slow
 from workorders.interface import WORK_ORDERS
 
 WAYBILL = domestic(770000000001)
-LANG_EN = "1"  # the language menu's first key
 
 
 def kit(customer: object = None, now: datetime | None = None) -> Kit:
@@ -54,26 +53,16 @@ def tracking(status: str = "in_transit", exception: str | None = None) -> Simple
 
 async def test_zero_reaches_the_support_queue_with_the_walk_recorded() -> None:
     k = kit()
-    agi = await k.call(FakeAgi(digits=[LANG_EN, "0", "2"]))
+    agi = await k.call(FakeAgi(digits=["0"]))
     assert agi.variables["HOTLINE_QUEUE"] == "support"
     assert agi.variables["HOTLINE_INTENT"] == "agent"
     assert agi.variables["HOTLINE_ACTION"] == "queue"
     assert agi.variables["HOTLINE_LANGUAGE"] == "en"
     assert "HOTLINE_SURVEY" not in agi.variables
-    assert k.nodes() == [
-        "greeting",
-        "hours",
-        "language_known",
-        "language",
-        "english",
-        "tier",
-        "main",
-        "survey_offer",
-        "agent",
-    ]
-    assert k.walk()[3] == ("language", "key 1")
-    assert [v.seq for v in k.journal.visits] == list(range(1, 10))
-    assert agi.variables["HOTLINE_IVR_PATH"] == ">".join(k.nodes())
+    assert k.nodes() == ["greeting", "hours", "tier", "main", "agent"]
+    assert k.walk()[3] == ("main", "key 0")
+    assert [v.seq for v in k.journal.visits] == list(range(1, 6))
+    assert agi.variables["HOTLINE_IVR_PATH"] == "main:0"
     done = k.events.one(IvrCompleted)
     assert done.completed and not done.self_service and done.queue == "support"
     assert done.menu_version == k.store.current.menu.version
@@ -81,14 +70,17 @@ async def test_zero_reaches_the_support_queue_with_the_walk_recorded() -> None:
 
 async def test_survey_consent_is_left_for_the_dialplan() -> None:
     k = kit()
-    agi = await k.call(FakeAgi(digits=[LANG_EN, "0", "1"]))
+    k.provide(SHIPMENTS, Slow(tracking()))
+    agi = await k.call(FakeAgi(digits=["1", WAYBILL, "0", "1"]))
     assert agi.variables["HOTLINE_SURVEY"] == "1"
+    assert agi.variables["HOTLINE_INTENT"] == "tracking"
+    assert agi.variables["HOTLINE_IVR_PATH"] == "main:1>track_waybill:ok>track_after:0>track_survey:1"
 
 
 async def test_tracking_a_known_waybill_is_self_service() -> None:
     k = kit()
     k.provide(SHIPMENTS, Slow(tracking("exception", "customs_delay")))
-    agi = await k.call(FakeAgi(digits=[LANG_EN, "1", WAYBILL, "9"]))
+    agi = await k.call(FakeAgi(digits=["1", WAYBILL, "9"]))
     heard = played(agi)
     start = heard.index("/p/en/your_parcel")
     assert heard[start : start + 4] == [
@@ -109,7 +101,7 @@ async def test_tracking_a_known_waybill_is_self_service() -> None:
 async def test_tracking_an_unknown_waybill_then_an_agent_with_the_waybill_on_the_pop() -> None:
     k = kit()
     k.provide(SHIPMENTS, Slow(None))
-    agi = await k.call(FakeAgi(digits=[LANG_EN, "1", WAYBILL, "0"]))
+    agi = await k.call(FakeAgi(digits=["1", WAYBILL, "0", "2"]))
     assert "/p/en/unknown_waybill" in played(agi)
     assert agi.variables["HOTLINE_INTENT"] == "tracking"
     assert agi.variables["HOTLINE_WAYBILL"] == WAYBILL
@@ -121,7 +113,7 @@ async def test_a_mistyped_waybill_is_asked_again() -> None:
     k = kit()
     k.provide(SHIPMENTS, Slow(None))
     wrong = WAYBILL[:-1] + str((int(WAYBILL[-1]) + 1) % 10)
-    agi = await k.call(FakeAgi(digits=[LANG_EN, "1", wrong, WAYBILL, "9"]))
+    agi = await k.call(FakeAgi(digits=["1", wrong, WAYBILL, "9"]))
     assert "/p/en/bad_waybill" in played(agi)
     assert ("track_waybill", "valid (try 2)") in k.walk()
 
@@ -130,7 +122,7 @@ async def test_a_mistyped_waybill_is_asked_again() -> None:
 async def test_a_failed_or_slow_lookup_apologises_and_hands_over(failure: Exception | None) -> None:
     k = kit()
     k.provide(SHIPMENTS, Slow(failure) if failure else Slow(tracking(), delay=5))
-    agi = await k.call(FakeAgi(digits=[LANG_EN, "1", WAYBILL]))
+    agi = await k.call(FakeAgi(digits=["1", WAYBILL]))
     assert played(agi)[-1] == "/p/en/sorry_problem"
     assert agi.variables["HOTLINE_QUEUE"] == "support"
     assert agi.variables["HOTLINE_INTENT"] == "agent"
@@ -145,7 +137,7 @@ async def test_pickup_booked_for_a_known_caller_and_the_reference_read_back() ->
     k.provide(CALLER_PROFILE, profile)
     booking = Slow(SimpleNamespace(reference="12345674", station_code="SH01"))
     k.provide(PICKUPS, booking)
-    agi = await k.call(FakeAgi(digits=[LANG_EN, "2", "1", "3", "2", "1000"]))
+    agi = await k.call(FakeAgi(digits=["2", "1", "3", "2", "1000"]))
     heard = played(agi)
     assert "/t/88 Century Avenue" in heard
     reference = [f"/f/en/d{d}" for d in "12345674"]
@@ -162,7 +154,7 @@ async def test_pickup_booked_for_a_known_caller_and_the_reference_read_back() ->
 
 async def test_pickup_for_an_unknown_caller_goes_to_an_agent() -> None:
     k = kit(None)
-    agi = await k.call(FakeAgi(digits=[LANG_EN, "2"]))
+    agi = await k.call(FakeAgi(digits=["2"]))
     assert agi.variables["HOTLINE_INTENT"] == "pickup"
     assert ("pickup_known", "no") in k.walk()
 
@@ -171,7 +163,7 @@ async def test_complaint_opens_a_work_order_and_queues_for_complaints() -> None:
     k = kit(card())
     desk = Slow(SimpleNamespace(id=42))
     k.provide(WORK_ORDERS, desk)
-    agi = await k.call(FakeAgi(digits=["1", "3", "1", WAYBILL, "1"]))
+    agi = await k.call(FakeAgi(digits=["3", "1", WAYBILL, "1"]))
     assert agi.recorded and agi.recorded[0][0].startswith("/rec/ivr-1700000000.1-")
     order, by = desk.calls[0][1]
     assert by == "ivr"
@@ -188,7 +180,7 @@ async def test_station_by_postal_code_with_today_s_hours() -> None:
     opening = SimpleNamespace(open=True, closes_at=datetime(2026, 11, 23, 10, 0, tzinfo=UTC), next_open=None)
     finder = Slow(lambda *a: station if len(a) == 1 else opening)
     k.provide(STATIONS, finder)
-    agi = await k.call(FakeAgi(digits=[LANG_EN, "4", "200120", "9"]))
+    agi = await k.call(FakeAgi(digits=["4", "200120", "9"]))
     heard = played(agi)
     at = heard.index("/p/en/station_is")
     assert heard[at : at + 6] == [
@@ -206,7 +198,7 @@ async def test_station_by_postal_code_with_today_s_hours() -> None:
 async def test_unknown_postal_code() -> None:
     k = kit()
     k.provide(STATIONS, Slow(None))
-    agi = await k.call(FakeAgi(digits=[LANG_EN, "4", "999999", "9"]))
+    agi = await k.call(FakeAgi(digits=["4", "999999", "9"]))
     assert "/p/en/unknown_postal_code" in played(agi)
 
 
@@ -241,33 +233,35 @@ async def test_closed_without_callbacks_takes_a_message_as_a_work_order() -> Non
 
 async def test_vip_is_greeted_by_tier_and_queued_high() -> None:
     k = kit(card("vip"))
-    agi = await k.call(FakeAgi(digits=[LANG_EN, "0"]))
+    agi = await k.call(FakeAgi(early="0"))  # keyed during the greeting: no menu prompt at all
     assert "/p/en/tier_vip" in played(agi)
+    assert agi.asked == []
     assert agi.variables["HOTLINE_PRIORITY"] == "20"
-    assert agi.variables["HOTLINE_INTENT"] == "vip"
+    assert agi.variables["HOTLINE_IVR_PATH"] == "vip_menu:0"
     assert k.events.one(IvrStarted).customer is not None
 
 
 async def test_remembered_language_is_used_and_a_new_choice_is_remembered() -> None:
     zh = card().model_copy(update={"language": "zh"})
     k = kit(zh)
-    agi = await k.call(FakeAgi(digits=["0", "2"]))
-    assert "language" not in k.nodes()
-    assert played(agi)[0] == "/p/zh/welcome"
+    agi = await k.call(FakeAgi(digits=["0"]))
+    assert played(agi)[:2] == ["/p/zh/welcome", "/p/zh/main_menu"]
     assert agi.variables["HOTLINE_LANGUAGE"] == "zh"
 
     k2 = kit(card())
     profile = Slow(None)
     k2.provide(CALLER_PROFILE, profile)
-    agi2 = await k2.call(FakeAgi(digits=["2", "0", "2"]))
-    assert played(agi2)[2] == "/p/zh/main_menu"
+    agi2 = await k2.call(FakeAgi(digits=["9", "0"]))
+    assert played(agi2)[1:3] == ["/p/en/main_menu", "/p/zh/main_menu"]
+    assert agi2.variables["HOTLINE_LANGUAGE"] == "zh"
     assert ("set_language", (7, "zh")) in profile.calls
 
 
 async def test_three_silences_end_at_a_person() -> None:
     k = kit()
-    agi = await k.call(FakeAgi(digits=[LANG_EN, "", "", ""]))
+    agi = await k.call(FakeAgi(digits=["", "", ""]))
     assert ("main", "exhausted") in k.walk()
+    assert agi.variables["HOTLINE_IVR_PATH"] == "main:t>main:t>main:t>main:fallback"
     assert agi.variables["HOTLINE_QUEUE"] == "support"
     assert played(agi).count("/p/en/no_input") == 2  # between tries, not after the last
 
@@ -275,19 +269,19 @@ async def test_three_silences_end_at_a_person() -> None:
 async def test_the_router_decides_when_there_is_one_and_a_slow_one_is_not_waited_for() -> None:
     k = kit()
     k.provide(ROUTER, Slow(RoutingDecision(queue="complaints", priority=5, intent="agent")))
-    agi = await k.call(FakeAgi(digits=[LANG_EN, "0", "2"]))
+    agi = await k.call(FakeAgi(digits=["0"]))
     assert (agi.variables["HOTLINE_QUEUE"], agi.variables["HOTLINE_PRIORITY"]) == ("complaints", "5")
 
     slow = kit(card("vip"))
     slow.provide(ROUTER, Slow(RoutingDecision(queue="complaints"), delay=5))
-    agi = await slow.call(FakeAgi(digits=[LANG_EN, "0"]))
+    agi = await slow.call(FakeAgi(digits=["0"]))
     assert (agi.variables["HOTLINE_QUEUE"], agi.variables["HOTLINE_PRIORITY"]) == ("support", "20")
 
 
 async def test_hangup_in_the_menu_is_recorded_and_published() -> None:
     k = kit()
     with pytest.raises(AgiHangup):  # the FastAGI server ends the session on it
-        await k.call(FakeAgi(digits=[LANG_EN], hangup_after=1))
+        await k.call(FakeAgi(hangup_after=0))
     assert k.walk()[-1] == ("main", "hangup")
     done = k.events.one(IvrCompleted)
     assert not done.completed and not done.self_service
