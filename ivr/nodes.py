@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from hotline.fastagi import AgiHangup
 from hotline.hours import opening
 from hotline.logs import get_logger
 from hotline.routing import Action, RoutingDecision
@@ -78,14 +79,15 @@ class Nodes:
         self, node: Retry, call: Call, prompt: str, max_digits: int, accept: Callable[[str], str | None]
     ) -> tuple[str | None, list[str], str]:
         """Ask up to ``tries`` times: (the accepted value or None when exhausted, a mark per try — the value,
-        ``?`` for a wrong entry, ``t`` for silence — and the last entry)."""
-        entered = ""
+        ``?`` for a wrong entry, ``t`` for silence — and the entry, or every entry when exhausted)."""
+        entries: list[str] = []
         marks: list[str] = []
         for attempt in range(1, node.tries + 1):
             if call.pending_key:
                 entered, call.pending_key = call.pending_key, ""
             else:
                 entered, _ = await call.agi.get_data(call.prompt(prompt), node.timeout_ms, max_digits)
+            entries.append(entered)
             value = accept(entered) if entered else None
             if value is not None:
                 return value, marks, entered
@@ -93,7 +95,7 @@ class Nodes:
             again = node.invalid if entered else node.no_input
             if again and attempt < node.tries:
                 await call.agi.stream_file(call.prompt(again))
-        return None, [*marks, "fallback"], entered
+        return None, [*marks, "fallback"], ",".join(entries).strip(",")
 
     async def menu(self, node: MenuNode, call: Call) -> Step:
         speech = self.domain.get(SPEECH)
@@ -250,7 +252,18 @@ class Nodes:
     async def voicemail(self, node: VoicemailNode, call: Call) -> Step:
         await call.agi.stream_file(call.prompt(node.prompt))
         path = f"{self.recordings}/ivr-{call.call_id}-{call.seq}"
-        await call.agi.record_file(path, node.max_seconds * 1000)
+        try:
+            await call.agi.record_file(path, node.max_seconds * 1000)
+        except AgiHangup:  # most callers hang up after their message: it still becomes a work order
+            try:
+                await self._message_order(node, call, path)
+            except Exception as e:
+                log.error("IVR: a voice message left before hanging up has no work order", error=repr(e))
+            raise
+        opened = await self._message_order(node, call, path)
+        return Step(node.next, f"work order {opened}")
+
+    async def _message_order(self, node: VoicemailNode, call: Call, path: str) -> int:
         params = {
             "type": node.work_order_type,
             "subject": node.subject,
@@ -261,7 +274,7 @@ class Nodes:
         opened = await self.domain.open_work_order(call, params)
         if opened is None:
             raise Failure("no work-order service for the voice message")
-        return Step(node.next, f"work order {opened}")
+        return opened
 
     async def callback(self, node: CallbackNode, call: Call) -> Step:
         schedule = call.menu.schedule()

@@ -43,7 +43,7 @@ class IvrPlugin(Plugin):
             domain,
             self.core.bus,
             self.journal,
-            str(self.core.settings.recordings_dir),
+            str(self.core.settings.recordings_dir.resolve()),  # the path Asterisk reaches (hotline/runas.py)
             self.clock,
             self.core.settings.lookup_timeout,
         )
@@ -66,7 +66,7 @@ class IvrPlugin(Plugin):
         if self.engine is not None:
             figures.update(calls=self.engine.calls_total, node_failures=self.engine.failures_total)
         figures["records_not_kept"] = self.journal.failures
-        return figures
+        return {"ivr": figures}
 
 
 def setup(core: Core) -> IvrPlugin:

@@ -296,3 +296,22 @@ async def test_survey_after_the_conversation_is_stored_against_the_agent() -> No
     assert [(s.call_id, s.agent, s.score) for s in k.journal.surveys] == [("1700000000.1", "1001", 4)]
     assert k.journal.visits[0].seq > 1000  # apart from the first walk's visits of the same call
     assert Path(agi.played[-1][0]) == Path("/p/zh/survey_thanks")
+
+
+async def test_a_message_left_before_hanging_up_still_becomes_a_work_order() -> None:
+    k = kit(None, SUNDAY_NIGHT)
+    desk = Slow(SimpleNamespace(id=11))
+    k.provide(WORK_ORDERS, desk)
+
+    class HangsUpWhileRecording(FakeAgi):
+        async def record_file(self, path: str, max_ms: int, silence_s: int = 3) -> str:
+            await super().record_file(path, max_ms, silence_s)
+            self.hung_up = True
+            raise AgiHangup("caller hung up")
+
+    agi = HangsUpWhileRecording(digits=["2"])
+    with pytest.raises(AgiHangup):
+        await k.call(agi)
+    order = desk.calls[0][1][0]
+    assert order.type == "inquiry" and agi.recorded[0][0] in (order.notes or "")
+    assert k.walk()[-1] == ("closed_message", "hangup")
