@@ -95,7 +95,14 @@ class Menu(Strict):
             for name, node in self.nodes.items()
             for label, target in node.targets().items()
         ]
-        return {"version": self.version, "start": self.start, "fallback": self.fallback, "nodes": nodes, "edges": edges}
+        return {
+            "version": self.version,
+            "start": self.start,
+            "fallback": self.fallback,
+            "survey": self.survey_node,
+            "nodes": nodes,
+            "edges": edges,
+        }
 
 
 class MenuError(ValueError):
