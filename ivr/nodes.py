@@ -170,11 +170,25 @@ class Nodes:
 
     async def say(self, node: SayNode, call: Call) -> Step:
         zone = call.menu.hours.timezone if call.menu.hours else None
+        if node.interruptible and call.pending_key:
+            return Step(node.next, "skipped", call.pending_key)
+        escape = ALL_KEYS if node.interruptible else ""
+
+        async def play(path: str) -> None:
+            key = await call.agi.stream_file(path, escape)
+            if key:
+                call.pending_key = key
+
+        def interrupted() -> bool:
+            return node.interruptible and bool(call.pending_key)
+
         for item in node.items:
+            if interrupted():
+                return Step(node.next, "interrupted", call.pending_key)
             if item.when and not call.vars.get(item.when):
                 continue
             if item.prompt:
-                await call.agi.stream_file(call.prompt(item.prompt))
+                await play(call.prompt(item.prompt))
                 continue
             name = item.digits or item.number or item.date or item.time or item.text or item.choose or ""
             value = call.vars.get(name)
@@ -183,14 +197,14 @@ class Nodes:
             if item.choose:
                 prompt = f"{item.prefix}{value}"
                 if prompt in call.menu.prompts:
-                    await call.agi.stream_file(call.prompt(prompt))
+                    await play(call.prompt(prompt))
                 continue
             if item.text:
                 try:
                     path = await call.book.text(value, call.language)
                 except Exception as e:
                     raise Failure(f"speech synthesis: {e!r}") from e
-                await call.agi.stream_file(str(path))
+                await play(str(path))
                 continue
             if item.digits:
                 parts = say.digits(value)
@@ -202,9 +216,9 @@ class Nodes:
                 parts = say.say_time(value, call.language, zone)
             for part in parts:
                 fragment = call.fragment(part)
-                if fragment is not None:
-                    await call.agi.stream_file(str(fragment))
-        return Step(node.next, "said")
+                if fragment is not None and not interrupted():
+                    await play(str(fragment))
+        return Step(node.next, "interrupted" if interrupted() else "said", call.pending_key or None)
 
     async def set(self, node: SetNode, call: Call) -> Step:
         for name, template in node.values.items():

@@ -141,6 +141,7 @@ class SayNode(NodeBase):
     kind: Literal["say"]
     items: list[SayItem] = Field(min_length=1)
     next: str
+    interruptible: bool = False  # a key stops it (kept for the next menu); a key already pressed skips it
 
 
 class SetNode(NodeBase):

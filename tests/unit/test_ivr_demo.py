@@ -152,6 +152,14 @@ async def test_pickup_booked_for_a_known_caller_and_the_reference_read_back() ->
     assert done.self_service and done.pickup_reference == "12345674"
 
 
+async def test_a_vip_keying_during_the_greeting_skips_the_tier_greeting() -> None:
+    k = kit(card("key_account"))
+    agi = await k.call(FakeAgi(early="0"))
+    assert played(agi) == ["/p/en/welcome"]  # no tier greeting, no menu prompt: the key answered the menu
+    assert ("tier_greeting", "skipped") in k.walk()
+    assert agi.variables["HOTLINE_IVR_PATH"] == "vip_menu:0" and agi.variables["HOTLINE_PRIORITY"] == "20"
+
+
 async def test_pickup_for_an_unknown_caller_goes_to_an_agent() -> None:
     k = kit(None)
     agi = await k.call(FakeAgi(digits=["2"]))
@@ -233,9 +241,8 @@ async def test_closed_without_callbacks_takes_a_message_as_a_work_order() -> Non
 
 async def test_vip_is_greeted_by_tier_and_queued_high() -> None:
     k = kit(card("vip"))
-    agi = await k.call(FakeAgi(early="0"))  # keyed during the greeting: no menu prompt at all
-    assert "/p/en/tier_vip" in played(agi)
-    assert agi.asked == []
+    agi = await k.call(FakeAgi(digits=["0"]))
+    assert played(agi)[:3] == ["/p/en/welcome", "/p/en/tier_vip", "/p/en/vip_menu"]
     assert agi.variables["HOTLINE_PRIORITY"] == "20"
     assert agi.variables["HOTLINE_IVR_PATH"] == "vip_menu:0"
     assert k.events.one(IvrStarted).customer is not None
