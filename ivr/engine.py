@@ -116,7 +116,8 @@ class Engine:
         language = await agi.get_variable(ChannelVar.language)
         if language in version.menu.languages:
             call.language = language
-        call.vars["agent"] = (await agi.get_variable("MEMBERNAME")) or ""
+        interface = await agi.get_variable("MEMBERINTERFACE")  # app_queue's setinterfacevar: PJSIP/1001
+        call.vars["agent"] = interface.rsplit("/", 1)[-1] if interface else ""
         await self.walk(call, node, survey=True)
 
     async def walk(self, call: Call, start: str, survey: bool = False) -> None:

@@ -17,12 +17,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import asyncpg
+import httpx
 import pytest
 
+from acd.demo import demo_agent_password, demo_sip_password
 from ivr.menu import DEFAULT_MENU
 from shipments.waybills import domestic
 from tests.e2e.conftest import fetch_all, fetch_row
-from tests.e2e.harness import HotlineStack, Phones, SippProcess
+from tests.e2e.harness import HotlineStack, Phones, SippProcess, free_port
 
 pytestmark = pytest.mark.e2e
 
@@ -316,3 +318,101 @@ async def test_a_broken_menu_reloaded_live_keeps_the_last_good_one(ivr_stack: Ho
         assert ("track_lookup", "found") in nodes(walk)
     finally:
         await asyncio.to_thread(menu.write_text, good)
+
+
+AGENT_HANGS_UP = """<?xml version="1.0" encoding="UTF-8"?>
+<!DOCTYPE scenario SYSTEM "sipp.dtd">
+<scenario name="agent who hangs up">
+  <recv request="INVITE" crlf="true">
+    <action>
+      <ereg regexp=".*" search_in="hdr" header="From:" assign_to="from_hdr"/>
+      <ereg regexp=".*" search_in="hdr" header="To:" assign_to="to_hdr"/>
+      <ereg regexp="sip:[^>;]*" search_in="hdr" header="Contact:" assign_to="contact"/>
+    </action>
+  </recv>
+  <send><![CDATA[
+      SIP/2.0 180 Ringing
+      [last_Via:]
+      [last_From:]
+      [last_To:];tag=[pid]SIPpTag02[call_number]
+      [last_Call-ID:]
+      [last_CSeq:]
+      Contact: <sip:agent@[local_ip]:[local_port];transport=[transport]>
+      Content-Length: 0
+  ]]></send>
+  <pause milliseconds="{ring}"/>
+  <send retrans="500"><![CDATA[
+      SIP/2.0 200 OK
+      [last_Via:]
+      [last_From:]
+      [last_To:];tag=[pid]SIPpTag02[call_number]
+      [last_Call-ID:]
+      [last_CSeq:]
+      Contact: <sip:agent@[local_ip]:[local_port];transport=[transport]>
+      Content-Type: application/sdp
+      Content-Length: [len]
+
+      v=0
+      o=agent 53655765 2353687637 IN IP[local_ip_type] [local_ip]
+      s=-
+      c=IN IP[media_ip_type] [media_ip]
+      t=0 0
+      m=audio [media_port] RTP/AVP 8 101
+      a=rtpmap:8 PCMA/8000
+      a=rtpmap:101 telephone-event/8000
+      a=fmtp:101 0-15
+      a=ptime:20
+      a=sendrecv
+  ]]></send>
+  <recv request="ACK" rtd="true" crlf="true"/>
+  <pause milliseconds="{talk}"/>
+  <send retrans="500"><![CDATA[
+      BYE [$contact] SIP/2.0
+      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+      From:[$to_hdr];tag=[pid]SIPpTag02[call_number]
+      To:[$from_hdr]
+      Call-ID: [call_id]
+      CSeq: 1 BYE
+      Contact: <sip:agent@[local_ip]:[local_port]>
+      Max-Forwards: 70
+      Content-Length: 0
+  ]]></send>
+  <recv response="200"/>
+</scenario>
+"""
+
+
+async def test_a_caller_who_agreed_scores_the_agent_after_the_conversation(
+    ivr_stack: HotlineStack, ivr_phones: Phones
+) -> None:
+    """Tracking, 0 for an agent, 1 to the survey offer; the agent answers and hangs up; the caller, kept on the
+    line, keys 4: the score is stored against the call and the agent."""
+    extension = "1009"
+    scenario = ivr_phones.workdir / "agent-hangs-up.xml"
+    await asyncio.to_thread(scenario.write_text, AGENT_HANGS_UP.format(ring=1000, talk=3000))
+    port = free_port(socket.SOCK_DGRAM)
+    agent = ivr_phones._sipp("agent", str(scenario), ["-m", "1", "-timeout", "120"], port=port)
+    await asyncio.sleep(0.3)
+    await asyncio.to_thread(ivr_phones.register, extension, demo_sip_password(extension), port)
+    async with httpx.AsyncClient(base_url=ivr_stack.url, timeout=15) as http:
+        r = await http.post("/api/session", json={"username": extension, "password": demo_agent_password(extension)})
+        headers = {"Authorization": f"Bearer {r.json()['token']}"}
+        assert (await http.post("/api/agents/me/login", headers=headers)).status_code == 200
+        try:
+            caller = ivr_call(
+                ivr_phones,
+                "13311110008",
+                [(2500, "1"), (2000, KNOWN_WAYBILL + "#"), (16000, "0"), (4000, "1"), (9000, "4")],
+                12000,
+            )
+            await finished(caller)
+            await finished(agent, 30)
+        finally:
+            await http.post("/api/agents/me/logout", headers=headers)
+    walk = nodes(await walk_of(ivr_stack, "13311110008", "survey_done"))
+    assert ("track_survey", "key 1") in walk and ("track_agent", "queue support p0") in walk
+    assert ("survey_after", "score 4") in walk
+    row = await fetch_row(ivr_stack, "SELECT * FROM interactions WHERE caller = $1", "13311110008")
+    assert row["agent"] == extension and row["outcome"] == "answered"
+    survey = await fetch_row(ivr_stack, "SELECT * FROM ivr_surveys WHERE call_id = $1", row["call_id"])
+    assert (survey["agent"], survey["score"]) == (extension, 4)

@@ -297,7 +297,7 @@ async def test_hangup_in_the_menu_is_recorded_and_published() -> None:
 async def test_survey_after_the_conversation_is_stored_against_the_agent() -> None:
     k = kit()
     agi = FakeAgi(digits=["4"])
-    agi.channel = {"MEMBERNAME": "1001", "HOTLINE_LANGUAGE": "zh"}
+    agi.channel = {"MEMBERINTERFACE": "PJSIP/1001", "HOTLINE_LANGUAGE": "zh"}
     await k.engine.survey(agi)  # type: ignore[arg-type]
     assert agi.asked[0][0] == "/p/zh/survey_question"
     assert [(s.call_id, s.agent, s.score) for s in k.journal.surveys] == [("1700000000.1", "1001", 4)]
