@@ -322,3 +322,29 @@ async def test_a_message_left_before_hanging_up_still_becomes_a_work_order() -> 
     order = desk.calls[0][1][0]
     assert order.type == "inquiry" and agi.recorded[0][0] in (order.notes or "")
     assert k.walk()[-1] == ("closed_message", "hangup")
+
+
+async def test_a_pickup_the_service_refuses_goes_to_an_agent_with_an_explanation() -> None:
+    k = kit(card())
+    k.provide(CALLER_PROFILE, Slow([SimpleNamespace(text="1 Road", postal_code="200120")]))
+    k.provide(PICKUPS, Slow(RuntimeError("window refused")))
+    agi = await k.call(FakeAgi(digits=["2", "1", "3", "1", "0700"]))
+    assert ("pickup_book", "failed") in k.walk()
+    assert "/p/en/pickup_failed" in played(agi)
+    assert agi.variables["HOTLINE_INTENT"] == "pickup"
+
+
+async def test_a_complaint_without_the_work_order_service_still_reaches_the_complaints_queue() -> None:
+    k = kit(None)
+    agi = await k.call(FakeAgi(digits=["3", "4", WAYBILL, "2"]))
+    assert ("complaint_open", "unavailable") in k.walk()
+    assert agi.variables["HOTLINE_QUEUE"] == "complaints"
+    assert "HOTLINE_WORK_ORDER" not in agi.variables
+
+
+async def test_the_database_down_at_the_start_still_serves_the_menu() -> None:
+    k = Kit(DEFAULT_MENU, FakeCustomers(RuntimeError("database down")))
+    agi = await k.call(FakeAgi(digits=["2"]))  # a pickup needs a known caller: an agent instead
+    assert k.events.one(IvrStarted).lookup_failed
+    assert ("pickup_known", "no") in k.walk()
+    assert agi.variables["HOTLINE_INTENT"] == "pickup"
