@@ -10,7 +10,7 @@ import pytest
 from ivr.interface import SPEECH, Answer
 from ivr.menu import DEFAULT_MENU, MenuError, load_menu
 from ivr.say import digits, fragments, number, say_date, say_time
-from tests.unit.fakes import FakeAgi
+from tests.unit.fakes import FakeAgi, FakeCustomers, card
 from tests.unit.ivrkit import QUEUES, Kit, Slow, menu_of, write_menu
 
 SMALL = """
@@ -158,3 +158,40 @@ def test_values_are_said_from_fragments() -> None:
     assert (en["n23"], en["m11"]) == ("twenty three", "November")
     every = {f for value in ("0123456789", "59") for f in digits(value) + number(value)}
     assert every <= set(en) and every <= set(zh)
+
+
+CONDITIONS = """
+prompts:
+  sorry: {en: "Sorry."}
+hours:
+  timezone: Asia/Shanghai
+  weekly: {mon: ["08:00-20:00"]}
+  holidays: {2026-11-23: ["10:00-12:00"]}
+fallback: person
+apology: sorry
+start: check
+nodes:
+  check: {kind: condition, test: TEST, VALUES then: served, else: person}
+  served: {kind: hangup}
+  person: {kind: queue, queue: support}
+"""
+
+
+@pytest.mark.parametrize(
+    ("test", "values", "expected"),
+    [
+        ("open", "", "person"),  # a holiday's own hours (10-12) replace Monday's: closed at 12:00
+        ("holiday", "", "served"),
+        ("tier", "values: [vip],", "served"),
+        ("language", "values: [zh],", "person"),
+        ("known", "", "served"),
+        ("var", "var: customer.tier,", "served"),
+        ("var", "var: customer.tier, values: [regular],", "person"),
+    ],
+)
+async def test_conditions(tmp_path: Path, test: str, values: str, expected: str) -> None:
+    k = Kit(
+        write_menu(tmp_path, CONDITIONS.replace("TEST", test).replace("VALUES", values)), FakeCustomers(card("vip"))
+    )
+    await k.call(FakeAgi())
+    assert k.walk()[0][0] == "check" and k.walk()[1][0] == expected
