@@ -143,8 +143,8 @@ async def main(args: argparse.Namespace) -> None:
             from ivr.menu import load_menu
 
             menu = load_menu()
-            welcome = prompts / prompt_key(menu.prompts["welcome"])
-            main_menu = prompts / prompt_key(menu.prompts["main_menu"])
+            welcome = prompts / prompt_key(menu.prompts["welcome"][menu.default_language])
+            main_menu = prompts / prompt_key(menu.prompts["main_menu"][menu.default_language])
             (stack.var / "asterisk-etc" / "extensions_local.conf").write_text(baseline_dialplan(welcome, main_menu))
             stack.asterisk_cli("dialplan reload")
 

@@ -17,6 +17,7 @@ from cms.queue_log import QueueLogIngester
 from cms.writers import InteractionWriter
 from cti.events import CallEnded
 from hotline.plugins import Core, Plugin
+from ivr.events import IvrCompleted
 
 
 class CmsPlugin(Plugin):
@@ -27,6 +28,7 @@ class CmsPlugin(Plugin):
         core.services.provide(CALLS_ENDED, history)
         self.interactions = InteractionWriter(core.outbox)
         core.bus.subscribe(CallEnded, self.interactions.on_call_ended)
+        core.bus.subscribe(IvrCompleted, self.interactions.on_ivr_completed)
         self.backfill = Backfill(core.db)
         # every 2 s: the lines of several calls share a transaction (the table is for reports, not live views)
         self.queue_log = QueueLogIngester(

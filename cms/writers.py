@@ -17,11 +17,19 @@ from cti.events import CallEnded, CallRecord
 from hotline.columns import fit_row
 from hotline.logs import bind_call, get_logger
 from hotline.outbox import Outbox
+from ivr.events import IvrCompleted
 
 log = get_logger(__name__)
 
 KIND = "call"
 LIVE = "live"
+IVR_MEMORY = 10_000  # calls whose IVR outcome waits for their end (oldest forgotten first)
+
+
+class StoredCall(CallRecord):
+    """A call as stored: the call model's record and what the IVR said about it."""
+
+    self_service: bool | None = None
 
 
 def _last_per_key(rows: list[dict[str, Any]], key: str) -> list[dict[str, Any]]:
@@ -29,7 +37,7 @@ def _last_per_key(rows: list[dict[str, Any]], key: str) -> list[dict[str, Any]]:
     return list({r[key]: r for r in rows}.values())
 
 
-async def store_calls(session: AsyncSession, records: list[CallRecord]) -> None:
+async def store_calls(session: AsyncSession, records: list[StoredCall]) -> None:
     """Upsert interactions (a live row wins over a back-filled one) and their legs."""
     table = Interaction.__table__
     rows = _last_per_key(
@@ -60,12 +68,19 @@ async def store_calls(session: AsyncSession, records: list[CallRecord]) -> None:
 class InteractionWriter:
     def __init__(self, outbox: Outbox) -> None:
         self.outbox = outbox
-        outbox.register(KIND, CallRecord, store_calls)
+        outbox.register(KIND, StoredCall, store_calls)
+        self.self_service: dict[str, bool] = {}
+
+    def on_ivr_completed(self, e: IvrCompleted) -> None:
+        self.self_service[e.uniqueid] = e.self_service
+        while len(self.self_service) > IVR_MEMORY:
+            del self.self_service[next(iter(self.self_service))]
 
     async def on_call_ended(self, e: CallEnded) -> None:
         await self.store(e.record)
 
     async def store(self, record: CallRecord) -> None:
+        stored = StoredCall(**record.model_dump(), self_service=self.self_service.pop(record.call_id, None))
         with bind_call(record.call_id):
-            await self.outbox.put(KIND, record)
+            await self.outbox.put(KIND, stored)
             log.info("interaction kept for storing", outcome=record.outcome)

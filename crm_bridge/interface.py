@@ -15,3 +15,26 @@ class CustomerLookup(Protocol):
 
 
 CUSTOMERS: ServiceKey[CustomerLookup] = ServiceKey("crm_bridge.customers")
+
+
+class CallerAddress(Protocol):
+    @property
+    def text(self) -> str: ...
+
+    @property
+    def postal_code(self) -> str | None: ...
+
+
+class CallerProfile(Protocol):
+    """What the IVR keeps and reads about a known caller beside the card."""
+
+    async def set_language(self, customer_id: int, language: str) -> None:
+        """Remember the language the caller chose (used for their next call)."""
+        ...
+
+    async def addresses(self, customer_id: int) -> list[CallerAddress]:
+        """The customer's addresses, the first being the one to offer (e.g. for a pickup)."""
+        ...
+
+
+CALLER_PROFILE: ServiceKey[CallerProfile] = ServiceKey("crm_bridge.caller_profile")

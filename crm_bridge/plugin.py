@@ -18,8 +18,8 @@ from crm_bridge.external.contract import InteractionRecord, WorkOrderRecord
 from crm_bridge.external.wiring import ExternalCrmAdapter, build_adapter
 from crm_bridge.grading import Grader, GradingRules, Volume
 from crm_bridge.importer import CustomerImporter
-from crm_bridge.interface import CUSTOMERS
-from crm_bridge.service import CustomerDirectory
+from crm_bridge.interface import CALLER_PROFILE, CUSTOMERS
+from crm_bridge.service import CallerProfiles, CustomerDirectory
 from cti.events import CallEnded
 from hotline.background import Periodic
 from hotline.plugins import Core, MissingService, Plugin
@@ -62,6 +62,7 @@ class CrmPlugin(Plugin):
         self.customers = CustomerDirectory(core.db)
         self.external = build_adapter(ExternalCrmConfig.load(), self.customers, core.outbox)
         core.services.provide(CUSTOMERS, self.external.lookup if self.external else self.customers)
+        core.services.provide(CALLER_PROFILE, CallerProfiles(core.db))
         if self.external is not None:
             self._write_back(self.external)
         self.book = CustomerBook(core.db, _now)

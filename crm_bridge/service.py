@@ -10,13 +10,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, bindparam, func, select
+from sqlalchemy import ColumnElement, Select, bindparam, func, select, update
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.orm import aliased
 
-from crm_bridge.models import Customer, CustomerPhone
+from crm_bridge.models import Customer, CustomerAddress, CustomerPhone
 from crm_bridge.phones import normalise
-from crm_bridge.schemas import CustomerCard
+from crm_bridge.schemas import AddressView, CustomerCard
 from hotline.db import Database
 from hotline.errors import DatabaseUnavailable
 
@@ -97,6 +97,25 @@ class CustomerDirectory:
         async with self.db.engine.connect() as conn:
             row = (await conn.execute(stmt, params)).one_or_none()
         return None if row is None else card_from_row(row)
+
+
+class CallerProfiles:
+    """Implements ``crm_bridge.interface.CallerProfile``: the language a caller chose, their addresses."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def set_language(self, customer_id: int, language: str) -> None:
+        async with self.db.session() as session:
+            await session.execute(update(Customer).where(Customer.id == customer_id).values(language=language[:16]))
+            await session.commit()
+
+    async def addresses(self, customer_id: int) -> list[AddressView]:
+        async with self.db.session() as session:
+            rows = await session.execute(
+                select(CustomerAddress).where(CustomerAddress.customer_id == customer_id).order_by(CustomerAddress.id)
+            )
+            return [AddressView.model_validate(a) for a in rows.scalars()]
 
 
 def where_phone(phone: str) -> ColumnElement[bool]:

@@ -75,6 +75,10 @@ class ScreenPop(BaseModel):
     queue: str | None
     intent: str | None
     ivr_path: str | None
+    waybill: str | None = None  # the shipment the caller asked about in the IVR
+    work_order_id: int | None = None  # a work order the IVR opened for this call (a complaint, a claim)
+    pickup_reference: str | None = None  # a pickup the caller booked in the IVR
+    language: str | None = None  # the language the caller chose
     recent_contacts: list[dict[str, Any]]
     shipments: list[ShipmentSummary] = []  # the customer's recent shipments, newest first, with the last scan
     work_orders: list[WorkOrderSummary] = []  # their open work orders, most urgent first, with the SLA clock

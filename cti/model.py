@@ -61,6 +61,10 @@ class Call:
     lookup_failed: bool = False
     ivr_path: str | None = None
     intent: str | None = None
+    waybill: str | None = None  # what the caller asked about in the IVR
+    work_order_id: int | None = None  # opened for them in the IVR
+    pickup_reference: str | None = None  # booked by them in the IVR
+    language: str | None = None
     queue: str | None = None
     priority: int = 0
     queued_at: datetime | None = None
@@ -136,6 +140,10 @@ class Call:
             queue=self.queue,
             intent=self.intent,
             ivr_path=self.ivr_path,
+            waybill=self.waybill,
+            work_order_id=self.work_order_id,
+            pickup_reference=self.pickup_reference,
+            language=self.language,
             recent_contacts=self.extras.recent_contacts,
             shipments=self.extras.shipments,
             work_orders=self.extras.work_orders,

@@ -229,6 +229,8 @@ class CallRegistry:
         if call:
             call.ivr_path, call.intent = e.path, e.intent
             call.queue, call.priority = e.queue or call.queue, e.priority
+            call.waybill, call.work_order_id = e.waybill, e.work_order_id
+            call.language, call.pickup_reference = e.language, e.pickup_reference
 
     # ---- app_queue -------------------------------------------------------------------------------
     def on_QueueCallerJoin(self, e: dict[str, Any]) -> None:
@@ -481,7 +483,16 @@ class CallRegistry:
         """What the IVR left in the channel's variables, and the customer card it named."""
         assert self.ami is not None
         facts: dict[str, str] = {}
-        wanted = (ChannelVar.ivr_path, ChannelVar.intent, ChannelVar.queue, ChannelVar.priority, ChannelVar.customer_id)
+        wanted = (
+            ChannelVar.ivr_path,
+            ChannelVar.intent,
+            ChannelVar.queue,
+            ChannelVar.priority,
+            ChannelVar.customer_id,
+            ChannelVar.waybill,
+            ChannelVar.work_order_id,
+            ChannelVar.language,
+        )
         for var in wanted:
             try:
                 reply = await self.ami.action("Getvar", Channel=call.channel, Variable=var.value)
@@ -491,6 +502,9 @@ class CallRegistry:
                 facts[var] = str(reply["Value"])
         call.ivr_path, call.intent = facts.get(ChannelVar.ivr_path), facts.get(ChannelVar.intent)
         call.queue = facts.get(ChannelVar.queue)
+        call.waybill, call.language = facts.get(ChannelVar.waybill), facts.get(ChannelVar.language)
+        order = facts.get(ChannelVar.work_order_id, "")
+        call.work_order_id = int(order) if order.isdigit() else None
         priority = facts.get(ChannelVar.priority, "")
         call.priority = int(priority) if priority.isdigit() else 0
         customer_id = facts.get(ChannelVar.customer_id, "")

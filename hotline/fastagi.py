@@ -130,6 +130,12 @@ class AgiSession:
         reply = await self.command(f'STREAM FILE {prompt} "{escape_digits}"')
         return chr(reply.value) if reply.value > 0 else ""
 
+    async def record_file(self, path: str, max_ms: int, silence_s: int = 3) -> str:
+        """Record the caller after a beep into ``path``.wav until # , ``silence_s`` of silence or ``max_ms``;
+        returns how it ended (``dtmf``, ``timeout``, ``hangup`` or Asterisk's result text)."""
+        reply = await self.command(f'RECORD FILE {path} wav "#" {max_ms} BEEP s={silence_s}', max_ms / 1000 + 30)
+        return reply.data or reply.extra or reply.result
+
 
 def _quote(value: str) -> str:
     return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", " ")

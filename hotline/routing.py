@@ -25,6 +25,10 @@ class ChannelVar(enum.StrEnum):
     customer_id = "HOTLINE_CUSTOMER_ID"
     tier = "HOTLINE_TIER"
     voice_option = "HOTLINE_VOICE_OPTION"  # the speech test line's answer (ivr/voice)
+    language = "HOTLINE_LANGUAGE"  # the language the caller chose (en, zh)
+    waybill = "HOTLINE_WAYBILL"  # the shipment the caller asked about (for the agent's pop)
+    work_order_id = "HOTLINE_WORK_ORDER"  # a work order the IVR opened during the call
+    survey = "HOTLINE_SURVEY"  # "1": the caller agreed to a satisfaction survey after the agent hangs up
 
 
 class Action(enum.StrEnum):

@@ -25,3 +25,17 @@ class IvrCompleted(Event):
     intent: str | None = None
     queue: str | None = None
     priority: int = 0
+    self_service: bool = False  # the caller was served by the IVR alone (no person needed)
+    language: str | None = None  # the language the call was held in
+    waybill: str | None = None  # the shipment the caller asked about, for the agent's pop
+    work_order_id: int | None = None  # a work order opened during the IVR (a complaint, a voicemail)
+    pickup_reference: str | None = None  # a pickup booked during the IVR
+    menu_version: str | None = None
+
+
+class SurveyAnswered(Event):
+    """A caller scored the call (1–5) after the agent hung up (or in the IVR)."""
+
+    call_id: str
+    agent: str | None = None
+    score: int

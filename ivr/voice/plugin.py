@@ -14,9 +14,11 @@ from hotline.logs import get_logger
 from hotline.plugins import Core, Plugin
 from hotline.prompts import ensure_prompts
 from hotline.routing import ChannelVar
+from ivr.interface import SPEECH
 from ivr.voice import engines
 from ivr.voice.config import VoiceConfig, load_config
 from ivr.voice.interface import VOICE
+from ivr.voice.menus import MenuSpeech
 from ivr.voice.server import AudioSocketServer
 from ivr.voice.service import Engine, VoiceService
 
@@ -37,6 +39,7 @@ class VoicePlugin(Plugin):
         }
         self.service = VoiceService(self.config, self.server, built, self.pool)
         core.services.provide(VOICE, self.service)
+        core.services.provide(SPEECH, MenuSpeech(self.service, self.config))  # the menus' keywords
         self._loading: asyncio.Task[None] | None = None
         self._test_prompt: Path | None = None
 

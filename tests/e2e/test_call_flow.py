@@ -66,8 +66,9 @@ async def test_known_caller_pops_before_answer_and_is_recorded(
     assert pop["caller"] == VIP_CALLER
     assert pop["customer"]["name"] == "Zhang Wei"
     assert pop["customer"]["tier"] == "vip"
-    assert pop["ivr_path"] == "main:0" and pop["intent"] == "agent" and pop["queue"] == "support"
-    assert pop["priority"] > 0  # VIPs are queued ahead
+    # VIPs get the short menu (greeted by tier) and are queued ahead
+    assert pop["ivr_path"] == "vip_menu:0" and pop["intent"] == "agent" and pop["queue"] == "support"
+    assert pop["priority"] > 0
     assert [(c["outcome"], c["agent"], c["intent"]) for c in pop["recent_contacts"]] == [("answered", "1003", "pickup")]
     # beside the card: the customer's open work orders with their SLA clock, and their recent shipments
     orders = {o["waybill"]: o for o in pop["work_orders"]}
@@ -83,7 +84,7 @@ async def test_known_caller_pops_before_answer_and_is_recorded(
     assert row["caller"] == VIP_CALLER and row["dialed"] == "11183"
     assert row["customer_id"] == customer_id
     assert row["outcome"] == "answered"
-    assert row["agent"] == "1001" and row["queue"] == "support" and row["ivr_path"] == "main:0"
+    assert row["agent"] == "1001" and row["queue"] == "support" and row["ivr_path"] == "vip_menu:0"
     assert 1.0 <= row["wait_seconds"] <= 6.0  # 1.5 s of ringing plus the queue's own work
     # the caller hangs up 9.4 s after keying 0; ringing took 1.5 s of that
     assert 6.0 <= row["talk_seconds"] <= 9.5, row["talk_seconds"]

@@ -43,6 +43,8 @@ def pg_url(pg_cluster: LocalCluster) -> str:
 TABLES = (
     "supervision_log",
     "supervisor_phones",
+    "ivr_visits",
+    "ivr_surveys",
     "pickup_history",
     "pickups",
     "scan_events",

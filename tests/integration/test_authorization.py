@@ -154,6 +154,9 @@ MATRIX: dict[tuple[str, str], tuple[set[str], Any]] = {
     ("POST", "/api/calls/me/transfer/complete"): (AGENTS, None),
     ("POST", "/api/calls/me/transfer/cancel"): (AGENTS, None),
     ("POST", "/api/calls/me/hangup"): (AGENTS, None),
+    ("GET", "/api/ivr/menu"): (SUPERVISORS, None),
+    ("POST", "/api/ivr/menu/reload"): (ADMIN, None),
+    ("GET", "/api/ivr/visits"): (SUPERVISORS, None),
 }
 
 

@@ -38,6 +38,8 @@ EXPECTED = {
     "station_postal_codes",
     "supervisor_phones",
     "supervision_log",
+    "ivr_visits",
+    "ivr_surveys",
 }
 
 

@@ -38,6 +38,9 @@ class FakeAgi:
         self.variables: dict[str, str] = {}
         self.played: list[tuple[str, str]] = []  # (prompt, escape digits)
         self.asked: list[tuple[str, int, int]] = []  # GET DATA (prompt, timeout_ms, max_digits)
+        self.channel: dict[str, str] = {}  # what GET VARIABLE finds
+        self.recorded: list[tuple[str, int]] = []  # RECORD FILE (path, max_ms)
+        self.order: list[str] = []  # "play" and "ask", in the order they happened
 
     @property
     def uniqueid(self) -> str:
@@ -53,13 +56,22 @@ class FakeAgi:
     async def stream_file(self, prompt: str, escape_digits: str = "") -> str:
         first = not self.played
         self.played.append((prompt, escape_digits))
+        self.order.append("play")
         return self.early if first else ""
+
+    async def get_variable(self, name: str) -> str | None:
+        return self.channel.get(name)
+
+    async def record_file(self, path: str, max_ms: int, silence_s: int = 3) -> str:
+        self.recorded.append((path, max_ms))
+        return "dtmf"
 
     async def get_data(self, prompt: str, timeout_ms: int, max_digits: int) -> tuple[str, bool]:
         if self.hangup_after is not None and len(self.asked) == self.hangup_after:
             self.hung_up = True
             raise AgiHangup("caller hung up")
         self.asked.append((prompt, timeout_ms, max_digits))
+        self.order.append("ask")
         if not self.digits:
             raise AssertionError("the IVR asked for more digits than the test scripted")
         digits = self.digits.pop(0)

@@ -9,9 +9,10 @@ from typing import Any
 
 from cti.events import AgentOffered
 from cti.extras import ExtrasLoader
+from ivr.events import IvrCompleted, IvrStarted
 from shipments.schemas import ShipmentSummary
 from tests.unit.fakes import card
-from tests.unit.test_registry import History, emit, make_registry, through_ivr
+from tests.unit.test_registry import CALLER, UID, History, emit, make_registry, through_ivr
 from workorders.schemas import WorkOrderSummary
 
 NOW = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
@@ -114,3 +115,23 @@ async def test_the_pop_carries_the_customers_shipments_and_open_work_orders() ->
     assert [s.exception for s in pop.shipments] == ["damage"]
     assert [(o.id, o.sla_state) for o in pop.work_orders] == [(7, "breached")]
     assert pop.model_dump(mode="json")["work_orders"][0]["sla_due_at"].startswith("2026-11-24T13:00")
+
+
+async def test_the_pop_says_what_the_caller_asked_about_in_the_ivr() -> None:
+    _, bus, events, _, ami = make_registry()
+    bus.publish(IvrStarted(uniqueid=UID, caller=CALLER, channel="PJSIP/carrier-1", customer=card(customer_id=42)))
+    bus.publish(
+        IvrCompleted(
+            uniqueid=UID,
+            completed=True,
+            path="main:3>complaint_kind:1",
+            intent="complaint",
+            queue="complaints",
+            waybill="7700000000032",
+            work_order_id=17,
+            language="zh",
+        )
+    )
+    emit(ami, "AgentCalled", Interface="PJSIP/1001", Queue="complaints")
+    pop = events.one(AgentOffered).pop
+    assert (pop.waybill, pop.work_order_id, pop.language, pop.queue) == ("7700000000032", 17, "zh", "complaints")

@@ -84,7 +84,8 @@ def test_dialplan(etc: Path) -> None:
     dialplan = read(etc, "extensions.conf")
     assert "exten => 95338,1,Goto(hotline,s,1)" in dialplan
     assert "AGI(agi://127.0.0.1:4599/ivr)" in dialplan
-    assert "Queue(${HOTLINE_QUEUE},t,,,300)" in dialplan
+    assert 'Queue(${HOTLINE_QUEUE},t${IF($["${HOTLINE_SURVEY}" = "1"]?c)},,,300)' in dialplan
+    assert "AGI(agi://127.0.0.1:4599/survey)" in dialplan  # after the agent hangs up, for those who agreed
     assert "VoiceMail(95338@hotline,s)" in dialplan
     assert "Playback(/x/na)" in dialplan
     assert "Playback(/x/bye)" in dialplan

@@ -37,6 +37,12 @@ function showPop(pop) {
   $("pop-intent").textContent = pop.intent || "—";
   $("pop-queue").textContent = pop.queue || "—";
   $("pop-path").textContent = pop.ivr_path || "—";
+  $("pop-asked").textContent = [
+    pop.waybill ? `asked about waybill ${pop.waybill}` : "",
+    pop.work_order_id ? `work order #${pop.work_order_id} opened in the IVR` : "",
+    pop.pickup_reference ? `pickup ${pop.pickup_reference} booked in the IVR` : "",
+    pop.language && pop.language !== "en" ? `language ${pop.language}` : "",
+  ].filter(Boolean).join(" · ");
   const c = pop.customer;
   $("pop-customer").hidden = !c;
   $("pop-unknown").hidden = !!c;

@@ -1,0 +1,82 @@
+"""Node visits and survey answers, kept durably through the core outbox and stored exactly once
+(idempotent inserts on their natural keys: a call's visit number, a call's survey)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from hotline.columns import fit_row
+from hotline.logs import get_logger
+from hotline.outbox import Outbox
+from ivr.models import NodeVisit, SurveyAnswer
+
+log = get_logger(__name__)
+
+VISIT = "ivr_visit"
+SURVEY = "ivr_survey"
+
+
+class VisitRecord(BaseModel):
+    call_id: str
+    seq: int
+    menu_version: str
+    node: str
+    kind: str
+    language: str | None = None
+    input: str | None = None
+    result: str
+    duration_ms: int
+    at: datetime
+
+
+class SurveyRecord(BaseModel):
+    call_id: str
+    agent: str | None = None
+    score: int
+    at: datetime
+
+
+async def store_visits(session: AsyncSession, records: list[VisitRecord]) -> None:
+    rows = [fit_row(NodeVisit.__table__, r.model_dump()) for r in records]
+    await session.execute(pg_insert(NodeVisit).on_conflict_do_nothing(index_elements=["call_id", "seq"]), rows)
+
+
+async def store_surveys(session: AsyncSession, records: list[SurveyRecord]) -> None:
+    rows = list({r.call_id: fit_row(SurveyAnswer.__table__, r.model_dump()) for r in records}.values())
+    stmt = pg_insert(SurveyAnswer)
+    await session.execute(
+        stmt.on_conflict_do_update(
+            index_elements=["call_id"], set_={"score": stmt.excluded.score, "agent": stmt.excluded.agent}
+        ),
+        rows,
+    )
+
+
+class Journal:
+    """Where the engine writes what happened; a failure to write never stops a call."""
+
+    def __init__(self, outbox: Outbox | None) -> None:
+        self.outbox = outbox
+        self.failures = 0
+        if outbox is not None:
+            outbox.register(VISIT, VisitRecord, store_visits)
+            outbox.register(SURVEY, SurveyRecord, store_surveys)
+
+    async def visit(self, record: VisitRecord) -> None:
+        await self._put(VISIT, record)
+
+    async def survey(self, record: SurveyRecord) -> None:
+        await self._put(SURVEY, record)
+
+    async def _put(self, kind: str, record: BaseModel) -> None:
+        if self.outbox is None:
+            return
+        try:
+            await self.outbox.put(kind, record)
+        except Exception as e:
+            self.failures += 1
+            log.error("IVR record not kept", kind=kind, error=repr(e))
