@@ -1,4 +1,5 @@
-"""acd's wiring: agents and queue membership over AMI, the queue catalogue, the agents' routes."""
+"""acd's wiring: agents, their states and queue membership over AMI, the queue catalogue, the router, callbacks,
+the voicemail exit, the routes."""
 
 from __future__ import annotations
 
@@ -10,37 +11,98 @@ from prometheus_client import Counter
 from sqlalchemy import select
 
 import acd.routes
+from acd.callbacks import CallbackService
+from acd.decisions import DECISION_KIND, DecisionRecord, store_decisions
 from acd.events import AgentStateChanged
-from acd.interface import QUEUES
+from acd.floor import Floor
+from acd.interface import CALLBACKS, QUEUES, ROUTER
 from acd.models import Agent
 from acd.queues import Queues
+from acd.router import AcdRouter
+from acd.rules import RoutingRules
 from acd.service import AgentService
+from acd.sticky import StickyAgents
+from acd.voicemail import VoicemailOrders
+from cms.interface import CONTACT_HISTORY, ContactHistory
+from cti.events import CallEnded
 from cti.interface import DESK_PRESENCE
 from hotline.auth.models import User
+from hotline.background import Periodic
 from hotline.plugins import Core, MissingService, Plugin
 from hotline.render import SipAgent
+from hotline.routing import DIRECT_QUEUE_PREFIX
+from workorders.interface import WORK_ORDERS, WorkOrderDesk
+
+CALLBACK_EVERY = 2.0  # seconds between passes looking for whose callback's turn it is
 
 
 class AcdPlugin(Plugin):
     def __init__(self, core: Core) -> None:
         self.core = core
         self.queues = Queues.load()
+        self.rules = RoutingRules.load(queues=self.queues.names())
         core.services.provide(QUEUES, self.queues)
-        self.agents = AgentService(
-            core.db, core.ami, core.bus, core.settings.support_queue or self.queues.default, core.outbox
-        )
+        self.agents = AgentService(core.db, core.ami, core.bus, self.queues, self.rules, core.outbox)
+        if core.settings.support_queue:
+            self.agents.queue = core.settings.support_queue
         core.ami.on_connected(self.agents.reconcile)
+        self.floor = Floor(self.agents, self.rules, core.outbox)
+        self.floor.register_ami(core.ami.on)
+        self.sticky = StickyAgents(self._history, self.rules.sticky.days)
+        core.bus.subscribe(CallEnded, self.sticky.on_call_ended)
+        core.outbox.register(DECISION_KIND, DecisionRecord, store_decisions)
+        self.router = AcdRouter(self.rules, self.queues, self.agents.is_free, self.sticky, core.outbox)
+        core.services.provide(ROUTER, self.router)
+        self.callbacks = CallbackService(core.db, self.agents, self.queues, self.rules, self.router.schedules)
+        self.callbacks.register_ami(core.ami.on)
+        core.services.provide(CALLBACKS, self.callbacks)
+        self.voicemail = VoicemailOrders(self._work_orders, core.settings.hotline_number)
+        core.ami.on("UserEvent", self.voicemail.on_UserEvent)
+        self._callback_job = Periodic("acd.callbacks", self.callbacks.tick, CALLBACK_EVERY)
         changes = Counter("hotline_agent_state_changes_total", "Agent state changes", ["state"], registry=core.metrics)
         core.bus.subscribe(AgentStateChanged, lambda e: changes.labels(e.state).inc())
 
+    def _history(self) -> ContactHistory | None:
+        try:
+            return self.core.services.get(CONTACT_HISTORY)
+        except MissingService:
+            return None
+
+    def _work_orders(self) -> WorkOrderDesk | None:
+        try:
+            return self.core.services.get(WORK_ORDERS)
+        except MissingService:
+            return None
+
     def routers(self) -> Iterable[APIRouter]:
-        return [acd.routes.build_router(self.agents, self.core.auth.access, self._desks_open)]
+        return [
+            acd.routes.build_router(self.agents, self.core.auth.access, self._desks_open),
+            acd.routes.build_routing_router(
+                self.rules, self.floor, self.callbacks, self.core.db, self.core.auth.access
+            ),
+        ]
 
     def _desks_open(self, extension: str) -> int:
         try:
             return self.core.services.get(DESK_PRESENCE).connected(extension)
         except MissingService:
             return 0
+
+    async def start(self) -> None:
+        self._callback_job.start()
+
+    async def stop(self) -> None:
+        await self._callback_job.stop()
+        await self.router.settle()
+        await self.floor.settle()
+
+    def health(self) -> dict[str, Any]:
+        return {
+            **self.router.stats(),
+            "callbacks_dialled": self.callbacks.dialled,
+            "no_answer_pauses": self.floor.no_answer_pauses,
+            "voicemail_orders": self.voicemail.opened,
+        }
 
     async def asterisk_context(self) -> dict[str, Any]:
         async with self.core.db.session() as session:  # disabled users get no phone
@@ -51,7 +113,12 @@ class AcdPlugin(Plugin):
                 .order_by(Agent.extension)
             )
             sip = [SipAgent(a.extension, a.name, a.sip_password) for a in rows.scalars()]
-        return {"agents": sip, "queues": self.queues.definitions()}
+        return {
+            "agents": sip,
+            "queues": self.queues.definitions(),
+            "routing": self.rules,
+            "direct_queue_prefix": DIRECT_QUEUE_PREFIX,
+        }
 
 
 def setup(core: Core) -> AcdPlugin:

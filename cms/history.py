@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -39,3 +40,17 @@ class InteractionHistory:
             }
             for r in rows
         ]
+
+    async def last_agent(self, customer_id: int, since: datetime) -> str | None:
+        stmt = (
+            select(Interaction.agent)
+            .where(
+                Interaction.customer_id == customer_id,
+                Interaction.started_at >= since,
+                Interaction.agent.is_not(None),
+            )
+            .order_by(Interaction.started_at.desc())
+            .limit(1)
+        )
+        async with self.db.session() as s:
+            return (await s.execute(stmt)).scalar_one_or_none()
