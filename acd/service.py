@@ -21,6 +21,7 @@ from pydantic import BaseModel
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from acd.errors import UnknownPauseReason
 from acd.events import AgentStateChanged
 from acd.models import HELD_BACK, Agent, AgentState
 from acd.queues import Queues
@@ -273,7 +274,7 @@ class AgentService:
     async def pause(self, extension: str, reason: str, state: AgentState = AgentState.paused) -> Agent:
         """Paused in every queue (app_queue writes the PAUSE lines with the reason)."""
         if state == AgentState.paused and reason not in self.rules.pause_reasons:
-            raise Conflict(f"unknown pause reason {reason!r}: one of {', '.join(self.rules.pause_reasons)}")
+            raise UnknownPauseReason(f"unknown pause reason {reason!r}: one of {', '.join(self.rules.pause_reasons)}")
         async with self.lock(extension):
             agent = await self._logged_in(extension)
             with self._telephony("pause you"):

@@ -41,6 +41,9 @@ def pg_url(pg_cluster: LocalCluster) -> str:
 
 
 TABLES = (
+    "routing_decisions",
+    "callbacks",
+    "dispositions",
     "pickup_history",
     "pickups",
     "scan_events",

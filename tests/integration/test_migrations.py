@@ -36,6 +36,9 @@ EXPECTED = {
     "station_hours",
     "station_holidays",
     "station_postal_codes",
+    "routing_decisions",
+    "callbacks",
+    "dispositions",
 }
 
 

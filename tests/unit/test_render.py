@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from acd.queues import Queues
+from acd.rules import RoutingRules
 from hotline.config import Settings
 from hotline.render import TEMPLATES, SipAgent, render_asterisk
 from hotline.routing import template_context
@@ -22,6 +23,7 @@ def contributed(agents: list[SipAgent]) -> dict[str, Any]:
         "ami_events": ["AgentCalled", "Hangup"],
         "agents": agents,
         "queues": Queues.load().definitions(),
+        "routing": RoutingRules.load(),
         "prompts": PROMPTS,
         **template_context(Queues.load().default),
     }
@@ -79,7 +81,11 @@ def test_dialplan(etc: Path) -> None:
     dialplan = read(etc, "extensions.conf")
     assert "exten => 95338,1,Goto(hotline,s,1)" in dialplan
     assert "AGI(agi://127.0.0.1:4599/ivr)" in dialplan
-    assert "Queue(${HOTLINE_QUEUE},t,,,300)" in dialplan
+    assert "Gosub(hotline-queue,s,1)" in dialplan
+    # the queue side: the preferred agent first (their own queue), then the queue, its wait defaulting to 300 s
+    assert "Queue(direct-${HOTLINE_PREFERRED_AGENT},t,,,${IF($[\"${HOTLINE_PREFERRED_RING}\" = \"\"]?15:" in dialplan
+    assert "ExecIf($[\"${HOTLINE_MAX_PENALTY}\" != \"\"]?Set(QUEUE_MAX_PENALTY=${HOTLINE_MAX_PENALTY}))" in dialplan
+    assert "?300:${HOTLINE_MAX_WAIT})})" in dialplan and "Queue(${HOTLINE_QUEUE},t,,,${LOCAL(wait)})" in dialplan
     assert "VoiceMail(95338@hotline,s)" in dialplan
     assert "Playback(/x/na)" in dialplan
     assert "Playback(/x/bye)" in dialplan
@@ -91,6 +97,11 @@ def test_queues_and_other_files(etc: Path, tmp_path: Path) -> None:
     assert "autofill = yes" in queues
     assert "monitor-format = wav" in queues
     assert "[support]" in queues
+    assert "force_longest_waiting_caller = prio" in queues
+    assert "[complaints]" in queues and "defaultrule = overflow-complaints" in queues
+    assert "[direct-1001]" in queues and "[direct-1002]" in queues  # each agent's own queue
+    rules = read(etc, "queuerules.conf")
+    assert "[overflow-complaints]\npenaltychange => 20,2\npenaltychange => 40,4\npenaltychange => 60,9" in rules
     assert f"astetcdir => {etc}" in read(etc, "asterisk.conf")
     assert f"astmoddir => {tmp_path.resolve()}/lib/asterisk/modules" in read(etc, "asterisk.conf")
     assert "rtpstart = 10000\nrtpend = 10999" in read(etc, "rtp.conf")

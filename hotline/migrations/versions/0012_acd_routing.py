@@ -95,7 +95,7 @@ def downgrade() -> None:
     # an enum value cannot be dropped: the type is rebuilt with the old values, live states folded back
     for table in ("agents", "agent_state_log"):
         op.execute(
-            f"UPDATE {table} SET state = CASE WHEN state = 'wrap_up' THEN 'paused' ELSE 'available' END"
+            f"UPDATE {table} SET state = (CASE WHEN state = 'wrap_up' THEN 'paused' ELSE 'available' END)::agent_state"
             f" WHERE state::text IN {NEW_STATES}"
         )
     op.execute("ALTER TYPE agent_state RENAME TO agent_state_old")
