@@ -84,6 +84,7 @@ def build_routing_router(
     router = APIRouter(prefix="/api", tags=["routing"])
     agent = Depends(access.requires(Role.agent))
     supervisor = Depends(access.requires(Role.supervisor))
+    staff = Depends(access.requires(Role.agent, Role.supervisor))
 
     @router.get("/routing/config", summary="The routing rules in force (acd/routing.yaml, validated)")
     async def routing_config(_: Principal = supervisor) -> dict[str, Any]:
@@ -98,7 +99,7 @@ def build_routing_router(
         return await decisions_of(db, call_id)
 
     @router.get("/callbacks", response_model=list[CallbackView], summary="Callbacks waiting or under way")
-    async def list_callbacks(_: Principal = agent) -> list[CallbackView]:
+    async def list_callbacks(_: Principal = staff) -> list[CallbackView]:
         return await callbacks.open_list()
 
     @router.post(

@@ -78,10 +78,10 @@ class RoutingDecision(BaseModel):
     priority: int = Field(0, ge=0, le=100)
     intent: str = Field("agent", max_length=40)
     ivr_path: str = Field("", max_length=200)
-    preferred_agent: str | None = Field(None, max_length=16, pattern=r"^[0-9]+$")
-    preferred_ring: int = Field(0, ge=0, le=120)
-    max_penalty: int | None = Field(None, ge=0, le=99)
-    max_wait: int | None = Field(None, ge=1, le=7200)
+    preferred_agent: str | None = Field(default=None, max_length=16, pattern=r"^[0-9]+$")
+    preferred_ring: int = Field(default=0, ge=0, le=120)
+    max_penalty: int | None = Field(default=None, ge=0, le=99)
+    max_wait: int | None = Field(default=None, ge=1, le=7200)
     open: bool = True  # False: the queue is closed now (the IVR may offer a callback at ``opens_at``)
     opens_at: datetime | None = None
 

@@ -108,7 +108,9 @@ async def test_an_agents_call_from_ring_to_disposition(kit: Kit, db: Database) -
     assert ami.actions[-1]["Action"] == "QueuePause" and ami.actions[-1]["Paused"] == "false"
     await drained(kit)
     async with db.session() as s:
-        states = [st.value for st in (await s.execute(select(AgentStateLog.state).order_by(AgentStateLog.id))).scalars()]
+        states = [
+            st.value for st in (await s.execute(select(AgentStateLog.state).order_by(AgentStateLog.id))).scalars()
+        ]
         disposition = (await s.execute(select(Disposition))).scalar_one()
     assert states == ["available", "ringing", "on_call", "on_hold", "on_call", "wrap_up", "available"]
     assert (disposition.agent, disposition.call_id, disposition.queue, disposition.code) == (
@@ -149,7 +151,14 @@ async def test_states_are_rebuilt_from_asterisk_after_a_restart(kit: Kit) -> Non
     await acd(kit).agents.reconcile()
     assert (await kit.client.get("/api/agents/me", headers=h)).json()["state"] == "on_call"
     ami.status = [
-        {"Event": "QueueMember", "Queue": q, "Location": "PJSIP/1001", "Status": "1", "Paused": "1", "PausedReason": "wrap-up"}
+        {
+            "Event": "QueueMember",
+            "Queue": q,
+            "Location": "PJSIP/1001",
+            "Status": "1",
+            "Paused": "1",
+            "PausedReason": "wrap-up",
+        }
         for q in queues
     ]
     await acd(kit).agents.reconcile()
@@ -163,7 +172,9 @@ async def test_callbacks_keep_their_place_survive_a_restart_and_call_the_agent_f
     ami: StatusAmi = kit.ami  # type: ignore[assignment]
     joined = datetime.now(UTC) - timedelta(seconds=100)
     service.joined["C1"] = (joined, 0)  # the caller had waited 100 s in the queue before asking
-    view = await service.request(CallbackRequest(number="+8613900139000", queue="support", reason="long_wait", call_id="C1"))
+    view = await service.request(
+        CallbackRequest(number="+8613900139000", queue="support", reason="long_wait", call_id="C1")
+    )
     assert view.state == "pending"
     # a restarted controller finds it: a new service over the same database
     again = CallbackService(db, plugin.agents, plugin.queues, plugin.rules, plugin.router.schedules)
@@ -220,7 +231,13 @@ async def test_a_voicemail_becomes_a_work_order(kit: Kit) -> None:
     vm = acd(kit).voicemail
     await vm.on_UserEvent({"UserEvent": "HotlineVoicemail", "Status": "FAILED", "Linkedid": "V0"})
     await vm.on_UserEvent(
-        {"UserEvent": "HotlineVoicemail", "Status": "SUCCESS", "Caller": "13900139000", "Customer": "", "Linkedid": "V1"}
+        {
+            "UserEvent": "HotlineVoicemail",
+            "Status": "SUCCESS",
+            "Caller": "13900139000",
+            "Customer": "",
+            "Linkedid": "V1",
+        }
     )
     assert vm.opened == 1
     r = await kit.client.get("/api/work-orders", headers=await kit.login("demo-admin"))

@@ -53,7 +53,12 @@ class Parts:
         self.rules = rules or RoutingRules.load(queues=queues.names())
         self.sticky = StickyAgents(lambda: history, self.rules.sticky.days, clock=self.clock)
         self.router = AcdRouter(
-            self.rules, queues, free.__contains__, self.sticky, self.outbox, clock=self.clock  # type: ignore[arg-type]
+            self.rules,
+            queues,
+            free.__contains__,
+            self.sticky,
+            self.outbox,
+            clock=self.clock,  # type: ignore[arg-type]
         )
 
     async def stored(self) -> list[DecisionRecord]:
@@ -133,7 +138,9 @@ async def test_the_sticky_agent_rings_first_and_is_cached() -> None:
     # a call that ends with another agent makes that agent the sticky one, without asking
     parts.sticky.on_call_ended(
         CallEnded(
-            record=CallRecord(call_id="x", customer_id=42, agent="1005", started_at=NOW, answered_at=NOW, outcome="answered")
+            record=CallRecord(
+                call_id="x", customer_id=42, agent="1005", started_at=NOW, answered_at=NOW, outcome="answered"
+            )
         )
     )
     parts.free.add("1005")

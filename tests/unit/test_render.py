@@ -83,8 +83,8 @@ def test_dialplan(etc: Path) -> None:
     assert "AGI(agi://127.0.0.1:4599/ivr)" in dialplan
     assert "Gosub(hotline-queue,s,1)" in dialplan
     # the queue side: the preferred agent first (their own queue), then the queue, its wait defaulting to 300 s
-    assert "Queue(direct-${HOTLINE_PREFERRED_AGENT},t,,,${IF($[\"${HOTLINE_PREFERRED_RING}\" = \"\"]?15:" in dialplan
-    assert "ExecIf($[\"${HOTLINE_MAX_PENALTY}\" != \"\"]?Set(QUEUE_MAX_PENALTY=${HOTLINE_MAX_PENALTY}))" in dialplan
+    assert 'Queue(direct-${HOTLINE_PREFERRED_AGENT},t,,,${IF($["${HOTLINE_PREFERRED_RING}" = ""]?15:' in dialplan
+    assert 'ExecIf($["${HOTLINE_MAX_PENALTY}" != ""]?Set(QUEUE_MAX_PENALTY=${HOTLINE_MAX_PENALTY}))' in dialplan
     assert "?300:${HOTLINE_MAX_WAIT})})" in dialplan and "Queue(${HOTLINE_QUEUE},t,,,${LOCAL(wait)})" in dialplan
     assert "VoiceMail(95338@hotline,s)" in dialplan
     assert "Playback(/x/na)" in dialplan
