@@ -3,6 +3,7 @@ the voicemail exit, the routes."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterable
 from typing import Any
 
@@ -28,10 +29,13 @@ from cti.events import CallEnded
 from cti.interface import DESK_PRESENCE
 from hotline.auth.models import User
 from hotline.background import Periodic
+from hotline.logs import get_logger
 from hotline.plugins import Core, MissingService, Plugin
 from hotline.render import SipAgent
 from hotline.routing import DIRECT_QUEUE_PREFIX
 from workorders.interface import WORK_ORDERS, WorkOrderDesk
+
+log = get_logger(__name__)
 
 CALLBACK_EVERY = 2.0  # seconds between passes looking for whose callback's turn it is
 
@@ -58,6 +62,7 @@ class AcdPlugin(Plugin):
         core.services.provide(CALLBACKS, self.callbacks)
         self.voicemail = VoicemailOrders(self._work_orders, core.settings.hotline_number)
         core.ami.on("UserEvent", self.voicemail.on_UserEvent)
+        self._sticky_load: asyncio.Task[None] | None = None
         self._callback_job = Periodic("acd.callbacks", self.callbacks.tick, CALLBACK_EVERY)
         changes = Counter("hotline_agent_state_changes_total", "Agent state changes", ["state"], registry=core.metrics)
         core.bus.subscribe(AgentStateChanged, lambda e: changes.labels(e.state).inc())
@@ -90,8 +95,17 @@ class AcdPlugin(Plugin):
 
     async def start(self) -> None:
         self._callback_job.start()
+        self._sticky_load = asyncio.create_task(self._load_sticky(), name="acd-sticky-load")
+
+    async def _load_sticky(self) -> None:
+        try:
+            await self.sticky.load()
+        except Exception as e:  # the cache fills call by call instead
+            log.warning("sticky agents not loaded", error=repr(e))
 
     async def stop(self) -> None:
+        if self._sticky_load is not None:
+            self._sticky_load.cancel()
         await self._callback_job.stop()
         await self.router.settle()
         await self.floor.settle()

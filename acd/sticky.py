@@ -1,5 +1,7 @@
-"""The agent who served a caller last (the sticky agent), cached in memory: the contact history is asked once
-per customer (bounded), and every call that ends updates the cache, so a routing decision rarely waits."""
+"""The agent who served a caller last (the sticky agent), held in memory: loaded in one pass at start (every
+customer's last answered call within the window), kept current by every call that ends. Until the load is
+done, a customer not yet known is asked of the contact history, bounded; after it, not known means nobody
+served them within the window, and a decision never waits."""
 
 from __future__ import annotations
 
@@ -15,7 +17,7 @@ from hotline.logs import get_logger
 
 log = get_logger(__name__)
 
-MAX_ENTRIES = 200_000
+MAX_ENTRIES = 2_000_000
 NEGATIVE_TTL = 600.0  # seconds a "nobody served them" answer is trusted (calls that end update it anyway)
 
 
@@ -33,6 +35,22 @@ class StickyAgents:
         self.clock = clock
         self._cache: OrderedDict[int, tuple[str | None, datetime | None, float]] = OrderedDict()
         self.misses = 0
+        self.complete = False  # the whole window is loaded: a customer not in the cache was not served
+
+    async def load(self) -> int:
+        """Every customer's last agent within the window, in one pass; the number of customers."""
+        history = self.history()
+        if history is None:
+            return 0
+        since = self.clock() - timedelta(days=self.days)
+        rows = await history.last_agents(since)
+        for customer_id, agent, at in rows:
+            known = self._cache.get(customer_id)
+            if known is None or known[1] is None or known[1] < at:  # a call ended meanwhile is newer
+                self._put(customer_id, agent, at)
+        self.complete = len(rows) < MAX_ENTRIES
+        log.info("sticky agents loaded", customers=len(rows), complete=self.complete)
+        return len(rows)
 
     def on_call_ended(self, e: CallEnded) -> None:
         r = e.record
@@ -55,6 +73,8 @@ class StickyAgents:
                 return agent if at >= since else None
             if time.monotonic() - stored < NEGATIVE_TTL:
                 return None
+        elif self.complete:
+            return None
         history = self.history()
         if history is None:
             return None

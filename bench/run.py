@@ -8,6 +8,7 @@ import sys
 BENCHES = [
     ["bench.screenpop", "--events", "3000", "--rate", "500", "--agents", "20"],
     ["bench.ami_ingest", "--events", "120000"],
+    ["bench.routing", "--customers", "1000000", "--decisions", "5000"],
     ["bench.capacity", "--rate", "1.0", "--seconds", "30", "--rounds", "2"],
 ]
 

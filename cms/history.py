@@ -54,3 +54,18 @@ class InteractionHistory:
         )
         async with self.db.session() as s:
             return (await s.execute(stmt)).scalar_one_or_none()
+
+    async def last_agents(self, since: datetime) -> list[tuple[int, str, datetime]]:
+        stmt = (
+            select(Interaction.customer_id, Interaction.agent, Interaction.started_at)
+            .where(
+                Interaction.started_at >= since,
+                Interaction.agent.is_not(None),
+                Interaction.customer_id.is_not(None),
+            )
+            .order_by(Interaction.customer_id, Interaction.started_at.desc())
+            .distinct(Interaction.customer_id)
+        )
+        async with self.db.session() as s:
+            rows = (await s.execute(stmt)).all()
+        return [(r.customer_id, r.agent, r.started_at) for r in rows]

@@ -42,6 +42,9 @@ class FakeHistory:
         self.asked.append((customer_id, since))
         return self.agent
 
+    async def last_agents(self, since: datetime) -> list[tuple[int, str, datetime]]:
+        return [(42, "1004", NOW - timedelta(days=2)), (43, "1005", NOW - timedelta(days=40))]
+
 
 class Parts:
     def __init__(self, free: set[str], history: FakeHistory, rules: RoutingRules | None = None) -> None:
@@ -150,6 +153,21 @@ async def test_the_sticky_agent_rings_first_and_is_cached() -> None:
     # walk-in customers are not sticky (routing.yaml: sticky.tiers)
     d = await parts.router.decide(RoutingRequest(call_id="s4", customer=card("walk_in", customer_id=43)))
     assert d.preferred_agent is None and len(history.asked) == 1
+
+
+async def test_once_loaded_the_sticky_agents_are_all_in_memory() -> None:
+    history = FakeHistory(agent="1009")
+    parts = Parts(free={"1004", "1005", "1009"}, history=history)
+    assert await parts.sticky.load() == 2 and parts.sticky.complete
+    d = await parts.router.decide(RoutingRequest(call_id="m1", customer=card("regular", customer_id=42)))
+    assert d.preferred_agent == "1004"
+    # 43's last call is older than the window; 44 was never served: neither asks the history
+    for customer in (43, 44):
+        d = await parts.router.decide(
+            RoutingRequest(call_id=f"m{customer}", customer=card("vip", customer_id=customer))
+        )
+        assert d.preferred_agent is None
+    assert history.asked == []
 
 
 async def test_a_slow_history_means_no_sticky_agent_not_a_slow_decision() -> None:
