@@ -12,6 +12,7 @@ from prometheus_client import Counter
 from sqlalchemy import select
 
 import acd.routes
+from acd.agi import QueueEntryRouting
 from acd.callbacks import CallbackService
 from acd.decisions import DECISION_KIND, DecisionRecord, store_decisions
 from acd.events import AgentStateChanged
@@ -25,6 +26,7 @@ from acd.service import AgentService
 from acd.sticky import StickyAgents
 from acd.voicemail import VoicemailOrders
 from cms.interface import CONTACT_HISTORY, ContactHistory
+from crm_bridge.interface import CUSTOMERS, CustomerLookup
 from cti.events import CallEnded
 from cti.interface import DESK_PRESENCE
 from hotline.auth.models import User
@@ -32,7 +34,7 @@ from hotline.background import Periodic
 from hotline.logs import get_logger
 from hotline.plugins import Core, MissingService, Plugin
 from hotline.render import SipAgent
-from hotline.routing import DIRECT_QUEUE_PREFIX
+from hotline.routing import DIRECT_QUEUE_PREFIX, ROUTE_SCRIPT
 from workorders.interface import WORK_ORDERS, WorkOrderDesk
 
 log = get_logger(__name__)
@@ -57,6 +59,8 @@ class AcdPlugin(Plugin):
         core.outbox.register(DECISION_KIND, DecisionRecord, store_decisions)
         self.router = AcdRouter(self.rules, self.queues, self.agents.is_free, self.sticky, core.outbox)
         core.services.provide(ROUTER, self.router)
+        self.entry_routing = QueueEntryRouting(self.router, self._customers)
+        core.agi.route(ROUTE_SCRIPT, self.entry_routing.handle)
         self.callbacks = CallbackService(core.db, self.agents, self.queues, self.rules, self.router.schedules)
         self.callbacks.register_ami(core.ami.on)
         core.services.provide(CALLBACKS, self.callbacks)
@@ -70,6 +74,12 @@ class AcdPlugin(Plugin):
     def _history(self) -> ContactHistory | None:
         try:
             return self.core.services.get(CONTACT_HISTORY)
+        except MissingService:
+            return None
+
+    def _customers(self) -> CustomerLookup | None:
+        try:
+            return self.core.services.get(CUSTOMERS)
         except MissingService:
             return None
 
@@ -113,6 +123,7 @@ class AcdPlugin(Plugin):
     def health(self) -> dict[str, Any]:
         return {
             **self.router.stats(),
+            "routed_at_queue_entry": self.entry_routing.routed,
             "callbacks_dialled": self.callbacks.dialled,
             "no_answer_pauses": self.floor.no_answer_pauses,
             "voicemail_orders": self.voicemail.opened,

@@ -137,6 +137,7 @@ class AcdRouter:
             preferred_ring=preferred[2] if preferred else 0,
             max_penalty=q.start_penalty,
             max_wait=q.max_wait,
+            decided_by="acd",
             open=is_open,
             opens_at=opens_at,
         )

@@ -29,6 +29,7 @@ class ChannelVar(enum.StrEnum):
     preferred_ring = "HOTLINE_PREFERRED_RING"  # seconds the preferred agent rings
     max_penalty = "HOTLINE_MAX_PENALTY"  # the caller's starting QUEUE_MAX_PENALTY (the queue's rule widens it)
     max_wait = "HOTLINE_MAX_WAIT"  # seconds in queue before the exit
+    decided_by = "HOTLINE_DECIDED_BY"  # acd: the ACD's router decided (else the dialplan asks it at queue entry)
 
 
 class Action(enum.StrEnum):
@@ -57,6 +58,7 @@ QUEUE_EXITS: dict[str, ExitRoute] = {
     "LEAVEUNAVAIL": ExitRoute.voicemail,
     "WITHDRAW": ExitRoute.voicemail,
     "CONTINUE": ExitRoute.goodbye,
+    "CLOSED": ExitRoute.voicemail,  # not app_queue's: the queue subroutine's, out of the queue's hours
 }
 UNKNOWN_EXIT = ExitRoute.voicemail
 
@@ -64,6 +66,10 @@ UNKNOWN_EXIT = ExitRoute.voicemail
 # A preferred agent rings alone first through their own one-member queue (so the ring is an app_queue call:
 # screen-pop, recording and queue_log as for any queue call); the ACD renders one per agent.
 DIRECT_QUEUE_PREFIX = "direct-"
+
+
+# the FastAGI script the dialplan runs at queue entry when the IVR did not leave the ACD's own decision
+ROUTE_SCRIPT = "route"
 
 
 def direct_queue(extension: str) -> str:
@@ -82,6 +88,7 @@ class RoutingDecision(BaseModel):
     preferred_ring: int = Field(default=0, ge=0, le=120)
     max_penalty: int | None = Field(default=None, ge=0, le=99)
     max_wait: int | None = Field(default=None, ge=1, le=7200)
+    decided_by: str = Field(default="ivr", pattern=r"^(ivr|acd)$")  # the router's own decisions say acd
     open: bool = True  # False: the queue is closed now (the IVR may offer a callback at ``opens_at``)
     opens_at: datetime | None = None
 
@@ -97,6 +104,7 @@ class RoutingDecision(BaseModel):
             ChannelVar.preferred_ring: str(self.preferred_ring) if self.preferred_agent else "",
             ChannelVar.max_penalty: "" if self.max_penalty is None else str(self.max_penalty),
             ChannelVar.max_wait: "" if self.max_wait is None else str(self.max_wait),
+            ChannelVar.decided_by: self.decided_by,
         }
 
 
@@ -107,6 +115,7 @@ def template_context(default_queue: str) -> dict[str, object]:
         "action": {a.name: a.value for a in Action},
         "default_queue": default_queue,
         "direct_queue_prefix": DIRECT_QUEUE_PREFIX,
+        "route_script": ROUTE_SCRIPT,
         "queue_exits": {status: route.value for status, route in QUEUE_EXITS.items()},
         "unknown_exit": UNKNOWN_EXIT.value,
     }

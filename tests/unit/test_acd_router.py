@@ -212,3 +212,31 @@ def test_rules_refuse_unknown_queues_and_levels() -> None:
     raw["queues"]["complaints"]["overflow"] = [{"after": 40, "max_penalty": 4}, {"after": 20, "max_penalty": 2}]
     with pytest.raises(ValueError, match="increasing"):
         RoutingRules.model_validate(raw)
+
+
+async def test_the_dialplan_asks_at_queue_entry_when_the_ivr_left_no_acd_decision(parts: Parts) -> None:
+    from acd.agi import QueueEntryRouting
+    from tests.unit.fakes import FakeAgi, FakeCustomers
+
+    mine = card("vip", customer_id=7).model_copy(update={"dedicated_agent": "1002"})
+    customers = FakeCustomers(mine)
+
+    class Agi(FakeAgi):
+        async def get_variable(self, name: str) -> str | None:
+            return self.variables.get(name)
+
+    agi = Agi(uniqueid="1700000000.9")
+    agi.variables.update(
+        {"HOTLINE_QUEUE": "support", "HOTLINE_INTENT": "claim", "HOTLINE_CUSTOMER_ID": "7", "HOTLINE_DECIDED_BY": "ivr"}
+    )
+    entry = QueueEntryRouting(parts.router, lambda: customers)
+    await entry.handle(agi)  # type: ignore[arg-type]
+    assert customers.asked == ["id:7"]
+    assert {k: agi.variables[k] for k in ("HOTLINE_QUEUE", "HOTLINE_PRIORITY", "HOTLINE_DECIDED_BY")} == {
+        "HOTLINE_QUEUE": "complaints",
+        "HOTLINE_PRIORITY": "10",
+        "HOTLINE_DECIDED_BY": "acd",
+    }
+    assert (agi.variables["HOTLINE_PREFERRED_AGENT"], agi.variables["HOTLINE_MAX_PENALTY"]) == ("1002", "1")
+    (record,) = await parts.stored()
+    assert record.call_id == "1700000000.9" and record.preferred_reason == "dedicated"

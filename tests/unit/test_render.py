@@ -82,6 +82,9 @@ def test_dialplan(etc: Path) -> None:
     assert "exten => 95338,1,Goto(hotline,s,1)" in dialplan
     assert "AGI(agi://127.0.0.1:4599/ivr)" in dialplan
     assert "Gosub(hotline-queue,s,1)" in dialplan
+    # without the ACD's own decision from the IVR, the router is asked at queue entry
+    assert 'GotoIf($["${HOTLINE_DECIDED_BY}" = "acd"]?decided)' in dialplan
+    assert "AGI(agi://127.0.0.1:4599/route)" in dialplan
     # the queue side: the preferred agent first (their own queue), then the queue, its wait defaulting to 300 s
     assert 'Queue(direct-${HOTLINE_PREFERRED_AGENT},t,,,${IF($["${HOTLINE_PREFERRED_RING}" = ""]?15:' in dialplan
     assert 'ExecIf($["${HOTLINE_MAX_PENALTY}" != ""]?Set(QUEUE_MAX_PENALTY=${HOTLINE_MAX_PENALTY}))' in dialplan
