@@ -127,11 +127,11 @@ class Floor:
             self._then(agent, lambda: self.agents.transition(agent, AgentState.on_call, call_id=call, queue=queue))
 
     def on_AgentRingNoAnswer(self, e: dict[str, Any]) -> None:
+        """app_queue already paused the agent in every queue (``autopause = all``); the pause gets its reason
+        and the state change is recorded. The call goes on to the next agent (or, from an agent's own queue,
+        to the queue)."""
         agent, queue = self._agent(e), e.get("Queue") or ""
         if not agent:
-            return
-        if queue.startswith(DIRECT_QUEUE_PREFIX):  # their own customer's first ring: the queue takes over
-            self._then(agent, lambda: self._back_if(agent, AgentState.ringing))
             return
         self.no_answer_pauses += 1
         reason = self.rules.ring_no_answer_pause

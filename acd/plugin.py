@@ -4,7 +4,9 @@ the voicemail exit, the routes."""
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import Iterable
+from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter
@@ -21,7 +23,7 @@ from acd.interface import CALLBACKS, QUEUES, ROUTER
 from acd.models import Agent
 from acd.queues import Queues
 from acd.router import AcdRouter
-from acd.rules import RoutingRules
+from acd.rules import DEFAULT_RULES, RoutingRules
 from acd.service import AgentService
 from acd.sticky import StickyAgents
 from acd.voicemail import VoicemailOrders
@@ -39,6 +41,7 @@ from workorders.interface import WORK_ORDERS, WorkOrderDesk
 
 log = get_logger(__name__)
 
+ROUTING_ENV = "HOTLINE_ACD_ROUTING"
 CALLBACK_EVERY = 2.0  # seconds between passes looking for whose callback's turn it is
 
 
@@ -46,7 +49,8 @@ class AcdPlugin(Plugin):
     def __init__(self, core: Core) -> None:
         self.core = core
         self.queues = Queues.load()
-        self.rules = RoutingRules.load(queues=self.queues.names())
+        # another routing file (tests, a site's own rules): HOTLINE_ACD_ROUTING, validated the same way
+        self.rules = RoutingRules.load(Path(os.environ.get(ROUTING_ENV) or DEFAULT_RULES), self.queues.names())
         core.services.provide(QUEUES, self.queues)
         self.agents = AgentService(core.db, core.ami, core.bus, self.queues, self.rules, core.outbox)
         if core.settings.support_queue:
