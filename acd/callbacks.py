@@ -1,12 +1,17 @@
 """Callback requests that keep the caller's place (implements ``acd.interface.Callbacks``).
 
 A request is a row in PostgreSQL (durable) with its place: when the caller joined the line (their queue
-entry if the controller saw it, else the request) and their priority. A periodic pass calls back, agent
-first: when no caller waiting in that queue is ahead of the request (higher priority, or the same priority
-and waiting since earlier) and an agent of the queue is free, the agent is reserved (paused, reason
-``callback``) and their phone is originated into the dialplan's ``hotline-callback`` context, which dials
-the customer once the agent answers. The dialplan reports the outcome (UserEvent ``HotlineCallback``); a
-failure is tried again later, up to the configured attempts.
+entry if the controller saw it, else the request) and their priority. While the queue is open, the request
+waits in app_queue itself as a placeholder caller: a Local channel originated into ``hotline-callback-wait``
+joins the queue with the request's priority at the position its place gives among the callers waiting (so
+app_queue's own order, fairness and skills decide its turn, with no race against real callers). When an
+agent answers the placeholder (screen-pop, agent state and queue_log as for any call), the other half of the
+Local channel continues in ``hotline-callback`` and dials the customer: agent first. The dialplan reports the
+outcome (UserEvent ``HotlineCallback``); a failure is tried again later, up to the configured attempts. After
+an Asterisk restart, a placeholder that is gone is queued again at its place.
+
+An agent may also take a pending callback at once from the desk (click-to-dial): their phone is originated
+straight into ``hotline-callback``, reserved meanwhile (paused, reason ``callback``).
 """
 
 from __future__ import annotations
@@ -33,8 +38,20 @@ log = get_logger(__name__)
 
 CALLBACK_PAUSE = "callback"
 CHANNEL_PREFIX = "callback-"  # the originated agent channel's uniqueid: callback-<id>-<attempt>
-OPEN_STATES = ("pending", "dialling")
+OPEN_STATES = ("pending", "queued", "dialling", "connecting")
+WAITING = "queued"  # the placeholder is in the queue
 KEEP_JOINS = 20_000
+PLACEHOLDER_GRACE = 10.0  # seconds an originated placeholder may take to appear in QueueStatus
+
+
+def _attempt(uid: str) -> tuple[int, int] | None:
+    """'callback-12-3' (or '…-3-q') → (12, 3)."""
+    if not uid.startswith(CHANNEL_PREFIX):
+        return None
+    parts = uid.removeprefix(CHANNEL_PREFIX).split("-")
+    if len(parts) < 2 or not (parts[0].isdigit() and parts[1].isdigit()):
+        return None
+    return int(parts[0]), int(parts[1])
 
 
 def _view(r: CallbackRow) -> CallbackView:
@@ -77,6 +94,14 @@ class CallbackService:
         on("QueueCallerJoin", self.on_QueueCallerJoin)
         on("UserEvent", self.on_UserEvent)
         on("OriginateResponse", self.on_OriginateResponse)
+        on("AgentConnect", self.on_AgentConnect)
+
+    async def on_AgentConnect(self, e: dict[str, Any]) -> None:
+        """An agent answered a callback's placeholder: the callback is theirs."""
+        found = _attempt(e.get("Linkedid") or e.get("Uniqueid") or "")
+        agent = (e.get("Interface") or "").removeprefix("PJSIP/")
+        if found is not None and agent.isdigit():
+            await self._set(found[0], agent=agent)
 
     def on_QueueCallerJoin(self, e: dict[str, Any]) -> None:
         call = e.get("Linkedid") or e.get("Uniqueid")
@@ -94,17 +119,17 @@ class CallbackService:
             return
         status = e.get("Status") or ""
         if status == "AGENT_ANSWERED":
-            await self._set(int(e["Id"]), state="connecting")
+            agent = (e.get("Agent") or "").strip()
+            await self._set(int(e["Id"]), state="connecting", **({"agent": agent} if agent.isdigit() else {}))
         else:
             await self._finished(int(e["Id"]), status == "ANSWER", f"customer: {status or 'unknown'}")
 
     async def on_OriginateResponse(self, e: dict[str, Any]) -> None:
-        uid = e.get("Uniqueid") or ""
-        if not uid.startswith(CHANNEL_PREFIX) or e.get("Response") == "Success":
+        """The placeholder (or a click-to-dial agent phone) ended without an agent answering."""
+        found = _attempt(e.get("Uniqueid") or "")
+        if found is None or e.get("Response") == "Success":
             return
-        callback_id = uid.removeprefix(CHANNEL_PREFIX).split("-")[0]
-        if callback_id.isdigit():
-            await self._finished(int(callback_id), False, f"agent did not answer ({e.get('Reason', '?')})")
+        await self._finished(found[0], False, f"no agent answered ({e.get('Reason', '?')})", attempt=found[1])
 
     # ---- requests --------------------------------------------------------------------------------
     async def request(self, request: CallbackRequest) -> CallbackView:
@@ -149,11 +174,13 @@ class CallbackService:
             )
             await s.commit()
 
-    async def _finished(self, callback_id: int, ok: bool, outcome: str) -> None:
+    async def _finished(self, callback_id: int, ok: bool, outcome: str, attempt: int | None = None) -> None:
         async with self.db.session() as s:
             row = await s.get(CallbackRow, callback_id)
-            if row is None or row.state not in ("dialling", "connecting"):
+            if row is None or row.state not in (WAITING, "dialling", "connecting"):
                 return
+            if attempt is not None and attempt != row.attempts:
+                return  # an earlier attempt's end (a withdrawn placeholder)
             agent = row.agent
             if ok:
                 row.state = "done"
@@ -176,46 +203,38 @@ class CallbackService:
         hours = self.rules.queue(queue).hours
         return hours is None or opening(self.schedules[hours], at).open
 
-    def _ahead(self, row: CallbackRow, waiting: list[dict[str, Any]], now: datetime) -> bool:
-        """Is a caller waiting in the queue ahead of this request?"""
+    @staticmethod
+    def position(row: CallbackRow, waiting: list[dict[str, Any]], now: datetime) -> int:
+        """Where the request's place is among the callers waiting in its queue (1: the head)."""
+        ahead = 0
         for entry in waiting:
             if entry.get("Queue") != row.queue:
                 continue
             priority = int(entry.get("Priority") or 0)
             since = now - timedelta(seconds=float(entry.get("Wait") or 0))
             if priority > row.priority or (priority == row.priority and since <= row.place_at):
-                return True
-        return False
-
-    def _free_agent(self, queue: str, taken: set[str]) -> str | None:
-        """The free agent of the queue with the best skill (lowest penalty) not yet given a callback."""
-        free = [ext for ext in self.agents.live if ext not in taken and self.agents.is_free(ext)]
-        members = []
-        for ext in free:
-            agent = self.agents.known(ext)
-            if agent is not None and queue in self.agents.memberships(agent):
-                members.append((self.rules.penalty(ext, queue), ext))
-        return min(members)[1] if members else None
+                ahead += 1
+        return ahead + 1
 
     async def tick(self) -> int:
-        """Call back whoever's turn it is; the number of callbacks started."""
+        """Queue a placeholder for every due request that has none; the number queued."""
         now = self.clock()
         async with self.db.session() as s:
-            due = list(
+            rows = list(
                 (
                     await s.execute(
                         select(CallbackRow)
                         .where(
-                            CallbackRow.state == "pending",
+                            CallbackRow.state.in_(("pending", WAITING)),
                             (CallbackRow.not_before.is_(None)) | (CallbackRow.not_before <= now),
                         )
                         .order_by(CallbackRow.priority.desc(), CallbackRow.place_at)
-                        .limit(50)
+                        .limit(200)
                     )
                 ).scalars()
             )
-        due = [r for r in due if self._open(r.queue, now)]
-        if not due:
+        rows = [r for r in rows if self._open(r.queue, now)]
+        if not rows:
             return 0
         try:
             status = await self.agents.ami.action("QueueStatus", as_list=True)
@@ -223,20 +242,57 @@ class CallbackService:
             log.warning("callbacks wait: no queue status", error=str(e))
             return 0
         waiting = [ev for ev in status.get("events", []) if ev.get("Event") == "QueueEntry"]
-        started = 0
-        taken: set[str] = set()
-        for row in due:
-            if self._ahead(row, waiting, now):
-                continue
-            agent = self._free_agent(row.queue, taken)
-            if agent is None:
-                continue
-            taken.add(agent)
-            if await self._dial(row, agent):
-                started += 1
-        return started
+        present = {str(ev.get("Uniqueid") or "") for ev in waiting}
+        queued = 0
+        for row in rows:
+            if row.state == WAITING:
+                if any(uid.startswith(f"{CHANNEL_PREFIX}{row.id}-") for uid in present):
+                    continue
+                if now - row.updated_at < timedelta(seconds=PLACEHOLDER_GRACE):
+                    continue  # just originated: not in the queue yet
+                log.info("callback placeholder gone (Asterisk restarted?): queued again", callback=row.id)
+            if await self._queue(row, self.position(row, waiting, now)):
+                queued += 1
+        return queued
+
+    async def _queue(self, row: CallbackRow, position: int) -> bool:
+        rules = self.rules.callbacks
+        attempt = row.attempts + 1
+        wait = self.rules.queue(row.queue).max_wait
+        variables = {
+            "_HOTLINE_CALLBACK_ID": str(row.id),
+            "_HOTLINE_CALLBACK_DIAL": rules.dial_string(row.number),
+            "_HOTLINE_CALLBACK_RING": str(rules.customer_ring_seconds),
+            "_HOTLINE_CALLBACK_QUEUE": row.queue,
+            "_HOTLINE_CALLBACK_PRIO": str(row.priority),
+            "_HOTLINE_CALLBACK_POSITION": str(position),
+            "_HOTLINE_CALLBACK_WAIT": str(wait),
+        }
+        await self._set(row.id, state=WAITING, attempts=attempt)
+        try:
+            await self.agents.ami.action(
+                "Originate",
+                Channel=f"Local/{row.id}@hotline-callback-wait/n",
+                Context="hotline-callback",
+                Exten="s",
+                Priority="1",
+                Timeout=str((wait + 30) * 1000),
+                CallerID=f"Callback <{''.join(c for c in row.number if c.isdigit())}>",
+                ChannelId=f"{CHANNEL_PREFIX}{row.id}-{attempt}",
+                OtherChannelId=f"{CHANNEL_PREFIX}{row.id}-{attempt}-q",
+                Variable=",".join(f"{k}={v}" for k, v in variables.items()),
+                Async="true",
+            )
+        except (AmiActionError, AmiUnavailable) as e:
+            log.warning("callback not queued", callback=row.id, error=str(e))
+            await self._set(row.id, state="pending", attempts=row.attempts, last_error=str(e)[:200])
+            return False
+        self.dialled += 1
+        log.info("callback waiting in queue", callback=row.id, queue=row.queue, position=position, attempt=attempt)
+        return True
 
     async def _dial(self, row: CallbackRow, agent: str) -> bool:
+        """Click-to-dial: the agent's phone first, reserved meanwhile."""
         rules = self.rules.callbacks
         try:
             await self.agents.pause(agent, CALLBACK_PAUSE)
@@ -267,9 +323,18 @@ class CallbackService:
             await self._set(row.id, state="pending", last_error=str(e)[:200])
             await self.agents.unpause(agent)
             return False
-        self.dialled += 1
         log.info("calling back", callback=row.id, agent=agent, attempt=attempt)
         return True
+
+    async def _withdraw(self, row: CallbackRow) -> None:
+        """Take the request's placeholder out of the queue (its end is then ignored: a newer attempt follows)."""
+        try:
+            status = await self.agents.ami.action("QueueStatus", as_list=True, Queue=row.queue)
+            for entry in status.get("events", []):
+                if str(entry.get("Uniqueid") or "").startswith(f"{CHANNEL_PREFIX}{row.id}-") and entry.get("Channel"):
+                    await self.agents.ami.action("QueueWithdrawCaller", Queue=row.queue, Caller=entry["Channel"])
+        except (AmiActionError, AmiUnavailable) as e:
+            log.warning("callback placeholder not withdrawn", callback=row.id, error=str(e))
 
     async def click_to_dial(self, callback_id: int, agent: str) -> CallbackView:
         """An agent takes a pending callback now (from the desk's list)."""
@@ -277,10 +342,12 @@ class CallbackService:
             row = await s.get(CallbackRow, callback_id)
         if row is None:
             raise NotFound(f"no callback {callback_id}")
-        if row.state != "pending":
+        if row.state not in ("pending", WAITING):
             raise Conflict(f"callback {callback_id} is {row.state}")
         if not self.agents.is_free(agent):
             raise Conflict("be available (logged in, not on a call or paused) to call back")
+        if row.state == WAITING:
+            await self._withdraw(row)
         if not await self._dial(row, agent):
             raise Conflict("the call back could not be started; try again")
         async with self.db.session() as s:

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Body, Depends
 from acd.callbacks import CallbackService
 from acd.decisions import DecisionRecord, decisions_of
 from acd.floor import Floor
-from acd.interface import CallbackView
+from acd.interface import CallbackRequest, CallbackView
 from acd.models import Agent
 from acd.provisioning import create_agent
 from acd.rules import RoutingRules
@@ -101,6 +101,15 @@ def build_routing_router(
     @router.get("/callbacks", response_model=list[CallbackView], summary="Callbacks waiting or under way")
     async def list_callbacks(_: Principal = staff) -> list[CallbackView]:
         return await callbacks.open_list()
+
+    @router.post(
+        "/callbacks",
+        response_model=CallbackView,
+        status_code=201,
+        summary="Promise a customer a callback: it waits in the queue at its place, then an agent is rung first",
+    )
+    async def request_callback(body: CallbackRequest, _: Principal = staff) -> CallbackView:
+        return await callbacks.request(body)
 
     @router.post(
         "/callbacks/{callback_id}/dial",

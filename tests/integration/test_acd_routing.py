@@ -166,48 +166,58 @@ async def test_states_are_rebuilt_from_asterisk_after_a_restart(kit: Kit) -> Non
     assert not [a for a in ami.actions if a["Action"] == "QueueAdd" and a.get("Paused") == "false"][5:]
 
 
-async def test_callbacks_keep_their_place_survive_a_restart_and_call_the_agent_first(kit: Kit, db: Database) -> None:
+async def test_callbacks_wait_in_the_queue_at_their_place_and_survive_restarts(kit: Kit, db: Database) -> None:
     plugin = acd(kit)
-    service = plugin.callbacks
     ami: StatusAmi = kit.ami  # type: ignore[assignment]
     joined = datetime.now(UTC) - timedelta(seconds=100)
-    service.joined["C1"] = (joined, 0)  # the caller had waited 100 s in the queue before asking
-    view = await service.request(
+    plugin.callbacks.joined["C1"] = (joined, 3)  # the caller had waited 100 s at priority 3 before asking
+    view = await plugin.callbacks.request(
         CallbackRequest(number="+8613900139000", queue="support", reason="long_wait", call_id="C1")
     )
     assert view.state == "pending"
     # a restarted controller finds it: a new service over the same database
     again = CallbackService(db, plugin.agents, plugin.queues, plugin.rules, plugin.router.schedules)
     assert [c.id for c in await again.open_list()] == [view.id]
-    # no agent free: nothing happens
-    assert await again.tick() == 0
-    h = await kit.login("1001")
-    await kit.client.post("/api/agents/me/login", headers=h)
-    # a caller waiting longer (150 s) is ahead: still not its turn
-    ami.status = [{"Event": "QueueEntry", "Queue": "support", "Wait": "150", "Priority": "0", "Uniqueid": "W1"}]
-    assert await again.tick() == 0
-    # one who came later (30 s ago) is behind: the callback goes first, the agent's phone first
-    ami.status = [{"Event": "QueueEntry", "Queue": "support", "Wait": "30", "Priority": "0", "Uniqueid": "W2"}]
+    # two callers wait at priority 3: one since 150 s (ahead of the request), one since 30 s (behind it)
+    ami.status = [
+        {"Event": "QueueEntry", "Queue": "support", "Wait": "150", "Priority": "3", "Uniqueid": "W1"},
+        {"Event": "QueueEntry", "Queue": "support", "Wait": "30", "Priority": "3", "Uniqueid": "W2"},
+        {"Event": "QueueEntry", "Queue": "support", "Wait": "500", "Priority": "0", "Uniqueid": "W3"},
+    ]
     assert await again.tick() == 1
     originate = next(a for a in ami.actions if a["Action"] == "Originate")
-    assert (originate["Channel"], originate["Context"], originate["ChannelId"]) == (
-        "PJSIP/1001",
-        "hotline-callback",
-        f"callback-{view.id}-1",
+    assert originate["Channel"] == f"Local/{view.id}@hotline-callback-wait/n"
+    assert (originate["Context"], originate["ChannelId"]) == ("hotline-callback", f"callback-{view.id}-1")
+    variables = dict(v.split("=", 1) for v in originate["Variable"].split(","))
+    assert variables["_HOTLINE_CALLBACK_QUEUE"] == "support" and variables["_HOTLINE_CALLBACK_PRIO"] == "3"
+    assert variables["_HOTLINE_CALLBACK_POSITION"] == "2"  # behind W1 only
+    assert variables["_HOTLINE_CALLBACK_DIAL"] == "PJSIP/carrier/sip:+8613900139000@127.0.0.1:5080"
+    # while its placeholder waits in the queue, nothing more is originated
+    ami.status.append(
+        {"Event": "QueueEntry", "Queue": "support", "Wait": "5", "Priority": "3", "Uniqueid": f"callback-{view.id}-1-q"}
     )
-    assert f"HOTLINE_CALLBACK_ID={view.id}" in originate["Variable"]
-    assert "HOTLINE_CALLBACK_DIAL=PJSIP/carrier/sip:+8613900139000@127.0.0.1:5080" in originate["Variable"]
-    me = (await kit.client.get("/api/agents/me", headers=h)).json()
-    assert (me["state"], me["pause_reason"]) == ("paused", "callback")  # reserved: no queue call meanwhile
-    listed = (await kit.client.get("/api/callbacks", headers=h)).json()
-    assert [(c["id"], c["state"]) for c in listed] == [(view.id, "dialling")]
+    assert await again.tick() == 0
+    listed = (await kit.client.get("/api/callbacks", headers=await kit.login("1001"))).json()
+    assert [(c["id"], c["state"]) for c in listed] == [(view.id, "queued")]
+    # Asterisk restarted: the placeholder is gone, and is queued again at its place (W1 gone too now)
+    ami.status = [{"Event": "QueueEntry", "Queue": "support", "Wait": "30", "Priority": "3", "Uniqueid": "W2"}]
+    async with db.session() as s:
+        row = await s.get(CallbackRow, view.id)
+        assert row is not None
+        row.updated_at = datetime.now(UTC) - timedelta(minutes=1)
+        await s.commit()
+    assert await again.tick() == 1
+    second = [a for a in ami.actions if a["Action"] == "Originate"][-1]
+    assert second["ChannelId"] == f"callback-{view.id}-2" and "_HOTLINE_CALLBACK_POSITION=1" in second["Variable"]
+    # the first placeholder's end is stale; an agent answers the second, then the customer
+    await again.on_OriginateResponse({"Response": "Failure", "Uniqueid": f"callback-{view.id}-1", "Reason": "0"})
+    await again.on_AgentConnect({"Linkedid": f"callback-{view.id}-2", "Interface": "PJSIP/1003", "Queue": "support"})
     await again.on_UserEvent({"UserEvent": "HotlineCallback", "Id": str(view.id), "Status": "AGENT_ANSWERED"})
     await again.on_UserEvent({"UserEvent": "HotlineCallback", "Id": str(view.id), "Status": "ANSWER"})
     async with db.session() as s:
         row = await s.get(CallbackRow, view.id)
-        assert row is not None and (row.state, row.agent, row.attempts) == ("done", "1001", 1)
-        assert row.place_at == joined
-    assert (await kit.client.get("/api/agents/me", headers=h)).json()["state"] == "available"
+        assert row is not None and (row.state, row.agent, row.attempts) == ("done", "1003", 2)
+        assert (row.place_at, row.priority) == (joined, 3)
 
 
 async def test_a_failed_callback_is_tried_again_later_and_click_to_dial(kit: Kit, db: Database) -> None:
@@ -222,7 +232,7 @@ async def test_a_failed_callback_is_tried_again_later_and_click_to_dial(kit: Kit
     async with db.session() as s:
         row = await s.get(CallbackRow, view.id)
         assert row is not None and row.state == "pending" and row.not_before is not None
-        assert "agent did not answer" in (row.last_error or "")
+        assert "no agent answered" in (row.last_error or "")
     assert await service.tick() == 0  # not before its retry time
     assert acd(kit).agents.is_free("1002")
 

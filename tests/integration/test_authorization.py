@@ -102,6 +102,7 @@ MATRIX: dict[tuple[str, str], tuple[set[str], Any]] = {
     ("GET", "/api/routing/config"): (SUPERVISORS, None),
     ("GET", "/api/calls/{call_id}/routing"): (SUPERVISORS, None),
     ("GET", "/api/callbacks"): (READERS, None),
+    ("POST", "/api/callbacks"): (READERS, {"number": "13900139000", "queue": "support", "reason": "queue_exit"}),
     ("POST", "/api/callbacks/{callback_id}/dial"): (AGENTS, None),  # no such callback here: 404 once let in
     ("GET", "/api/interactions"): (READERS, None),
     ("GET", "/api/interactions/{call_id}"): (OWNER_SIDE, None),
