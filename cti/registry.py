@@ -221,7 +221,7 @@ class CallRegistry:
         call = self._call_of(e, create=True)
         if call is not None:
             call.queue = e.get("Queue") or call.queue
-            call.queued_at = now()
+            call.queued_at = call.queued_at or now()  # a caller moved on to another queue waited since the first
 
     def on_AgentCalled(self, e: dict[str, Any]) -> None:
         agent = extension_of(e.get("Interface") or e.get("DestChannel"))
@@ -270,6 +270,8 @@ class CallRegistry:
             leg.agent, leg.answered_at = agent, leg.answered_at or t
             self.leg_index[e["DestUniqueid"]] = call.call_id
         call.ringing_agent = None
+        if call.outcome == "abandoned":  # a queue it left by timing out (a preferred agent's ring) is no abandon
+            call.outcome = None
         if call.answered_at is None:  # the first agent to answer is the call's agent; later ones are legs
             call.agent, call.answered_at = agent, t
             call.wait_seconds = _waited(call, e)

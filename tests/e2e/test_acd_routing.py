@@ -152,11 +152,11 @@ async def test_the_dedicated_agent_rings_first_then_the_queue_and_ring_no_answer
     assert (decision["queue"], decision["priority"]) == ("key_accounts", 20)
     assert (decision["preferred_agent"], decision["preferred_reason"]) == ("1001", "dedicated")
     events = await fetch_all(
-        stack, "SELECT queue, agent, event, data FROM queue_log WHERE callid = $1 ORDER BY id", row["call_id"]
+        stack, "SELECT queue, agent, event, data1 FROM queue_log WHERE callid = $1 ORDER BY id", row["call_id"]
     )
     steps = [(e["queue"], e["agent"], e["event"]) for e in events if e["event"] in ("RINGNOANSWER", "CONNECT")]
     assert steps == [("direct-1001", NAMES["1001"], "RINGNOANSWER"), ("key_accounts", NAMES["1003"], "CONNECT")]
-    assert 5000 <= int(next(e["data"] for e in events if e["event"] == "RINGNOANSWER")) <= 8000  # 6 s configured
+    assert 5000 <= int(next(e["data1"] for e in events if e["event"] == "RINGNOANSWER")) <= 8000  # 6 s configured
     # the agent who let it ring out is paused, with the reason, and the change is on record
     me = await state(api, dedicated)
     assert (me["state"], me["pause_reason"]) == ("paused", "no_answer")
