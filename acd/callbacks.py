@@ -242,6 +242,7 @@ class CallbackService:
             log.warning("callbacks wait: no queue status", error=str(e))
             return 0
         waiting = [ev for ev in status.get("events", []) if ev.get("Event") == "QueueEntry"]
+        log.debug("callbacks due", due=len(rows), waiting=[(w.get("Queue"), w.get("Wait")) for w in waiting])
         present = {str(ev.get("Uniqueid") or "") for ev in waiting}
         queued = 0
         for row in rows:

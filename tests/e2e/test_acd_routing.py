@@ -229,13 +229,13 @@ async def test_a_callback_waits_at_its_place_and_calls_back_agent_first(
     assert row[0]["agent"] == "1002"
     ids = {
         r["caller"]: r["call_id"]
-        for r in await fetch_all(
-            stack,
-            "SELECT caller, call_id FROM interactions WHERE caller = ANY($1::text[])",
-            ["13311110021", "13311110022"],
-        )
+        for r in await until("both rows", lambda: _rows(stack, ["13311110021", "13311110022"]))
     }
     order = [c["callid"] for c in await connects(stack, "support") if c["agent"] == NAMES["1002"]]
     placeholder = next(c for c in order if c.startswith(f"callback-{callback_id}-"))
     assert order.index(ids["13311110021"]) < order.index(placeholder) < order.index(ids["13311110022"])
     assert len(agent.sent_at("SIP/2.0 200 OK", "application/sdp")) == 3
+    # the callback is a call like any other: its interaction (the agent's leg) and its recording
+    done = await fetch_row(stack, "SELECT * FROM interactions WHERE call_id = $1", placeholder.removesuffix("-q"))
+    assert done["agent"] == "1002" and done["outcome"] == "answered"
+    assert await fetch_row(stack, "SELECT id FROM recordings WHERE call_id = $1", done["call_id"])
