@@ -61,7 +61,9 @@ class AcdPlugin(Plugin):
         self.sticky = StickyAgents(self._history, self.rules.sticky.days)
         core.bus.subscribe(CallEnded, self.sticky.on_call_ended)
         core.outbox.register(DECISION_KIND, DecisionRecord, store_decisions)
-        self.router = AcdRouter(self.rules, self.queues, self.agents.is_free, self.sticky, core.outbox)
+        self.router = AcdRouter(
+            self.rules, self.queues, self.agents.is_free, self.sticky, core.outbox, pool=self.agents.pool
+        )
         core.services.provide(ROUTER, self.router)
         self.entry_routing = QueueEntryRouting(self.router, self._customers)
         core.agi.route(ROUTE_SCRIPT, self.entry_routing.handle)

@@ -36,8 +36,10 @@ class AcdRouter:
         sticky: StickyAgents,
         outbox: Outbox,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        pool: Callable[[str, int], int] = lambda queue, max_penalty: 1,
     ) -> None:
         self.rules = rules
+        self.pool = pool  # logged-in agents of a queue within a penalty
         self.queues = queues
         self.is_free = is_free
         self.sticky = sticky
@@ -123,10 +125,16 @@ class AcdRouter:
                 when = o.next_open.isoformat() if o.next_open else "not within the horizon"
                 reasons.append(Reason(kind="hours", detail=f"{queue} is closed ({q.hours}); opens {when}"))
         preferred = await self._preferred(request, tier, reasons) if is_open else None
+        max_penalty = q.start_penalty
         if q.skill:
             overflow = ", ".join(f"{o.max_penalty} after {o.after} s" for o in q.overflow) or "none"
             reasons.append(Reason(kind="skill", detail=f"{queue} needs {q.skill}: max penalty {q.start_penalty}"))
             reasons.append(Reason(kind="overflow", detail=f"widens to {overflow}"))
+            if max_penalty is not None and q.overflow and not self.pool(queue, max_penalty):
+                max_penalty = q.overflow[-1].max_penalty
+                reasons.append(
+                    Reason(kind="overflow", detail=f"no {q.skill} agent logged in: max penalty {max_penalty} at once")
+                )
         decision = RoutingDecision(
             action=action,
             queue=queue,
@@ -135,7 +143,7 @@ class AcdRouter:
             ivr_path=request.ivr_path[:200],
             preferred_agent=preferred[0] if preferred else None,
             preferred_ring=preferred[2] if preferred else 0,
-            max_penalty=q.start_penalty,
+            max_penalty=max_penalty,
             max_wait=q.max_wait,
             decided_by="acd",
             open=is_open,
@@ -155,7 +163,7 @@ class AcdRouter:
                 priority=priority,
                 preferred_agent=decision.preferred_agent,
                 preferred_reason=preferred[1] if preferred else None,
-                max_penalty=q.start_penalty,
+                max_penalty=max_penalty,
                 reasons=reasons,
             )
         )

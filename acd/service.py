@@ -170,6 +170,17 @@ class AgentService:
         """The agent as last read (no I/O)."""
         return self._cache.get(extension)
 
+    def pool(self, queue: str, max_penalty: int) -> int:
+        """How many logged-in agents of ``queue`` have a penalty within ``max_penalty`` (memory only)."""
+        count = 0
+        for extension, live in self.live.items():
+            agent = self._cache.get(extension)
+            if live.state == AgentState.logged_out or agent is None:
+                continue
+            if queue in self.memberships(agent) and self.rules.penalty(extension, queue) <= max_penalty:
+                count += 1
+        return count
+
     def is_free(self, extension: str) -> bool:
         """Logged in, not paused, not on a call, not ringing, not in wrap-up (memory only: no I/O)."""
         live = self.live.get(extension)

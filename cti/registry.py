@@ -23,7 +23,7 @@ from hotline.ami import AmiClient
 from hotline.bounded import bounded
 from hotline.bus import EventBus
 from hotline.logs import bind_call, get_logger
-from hotline.routing import ChannelVar
+from hotline.routing import DIRECT_QUEUE_PREFIX, ChannelVar
 from ivr.events import IvrCompleted, IvrStarted
 
 log = get_logger(__name__)
@@ -220,7 +220,9 @@ class CallRegistry:
     def on_QueueCallerJoin(self, e: dict[str, Any]) -> None:
         call = self._call_of(e, create=True)
         if call is not None:
-            call.queue = e.get("Queue") or call.queue
+            queue = e.get("Queue") or ""
+            if queue and not queue.startswith(DIRECT_QUEUE_PREFIX):  # an agent's own queue is not the call's
+                call.queue = queue
             call.queued_at = call.queued_at or now()  # a caller moved on to another queue waited since the first
 
     def on_AgentCalled(self, e: dict[str, Any]) -> None:

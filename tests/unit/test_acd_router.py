@@ -198,6 +198,14 @@ async def test_a_closed_queue_sends_the_caller_to_the_exit_with_the_next_opening
     assert record.action == "voicemail" and "hours" in kinds(record)
 
 
+async def test_with_no_skilled_agent_logged_in_the_pool_is_widened_at_once(parts: Parts) -> None:
+    parts.router.pool = lambda queue, max_penalty: 0
+    d = await parts.router.decide(RoutingRequest(call_id="w", customer=card("key_account")))
+    assert (d.queue, d.max_penalty) == ("key_accounts", 9)
+    (record,) = await parts.stored()
+    assert record.max_penalty == 9 and "no key_accounts agent logged in" in record.reasons[-1].detail
+
+
 def test_rules_refuse_unknown_queues_and_levels() -> None:
     queues = Queues.load()
     raw = RoutingRules.load().model_dump()
