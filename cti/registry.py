@@ -23,7 +23,7 @@ from hotline.ami import AmiClient
 from hotline.bounded import bounded
 from hotline.bus import EventBus
 from hotline.logs import bind_call, get_logger
-from hotline.routing import DIRECT_QUEUE_PREFIX, ChannelVar
+from hotline.routing import DIRECT_QUEUE_PREFIX, QUEUE_CONTEXT, ChannelVar
 from ivr.events import IvrCompleted, IvrStarted
 
 log = get_logger(__name__)
@@ -376,7 +376,7 @@ class CallRegistry:
         adopted = 0
         for ch in channels:
             uid = ch["Uniqueid"]
-            if uid in self.calls or ch.get("Context") != self.context or uid != ch.get("Linkedid"):
+            if uid in self.calls or ch.get("Context") not in (self.context, QUEUE_CONTEXT) or uid != ch.get("Linkedid"):
                 continue
             call = await self._adopt(ch, channels, waits)
             if uid in self._hung_up_during_resync and uid not in self.calls:

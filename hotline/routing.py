@@ -68,6 +68,10 @@ UNKNOWN_EXIT = ExitRoute.voicemail
 DIRECT_QUEUE_PREFIX = "direct-"
 
 
+# the dialplan context a caller waits in while queued (a subroutine of the hotline context): a caller channel
+# found there after a restart is a hotline call too
+QUEUE_CONTEXT = "hotline-queue"
+
 # the FastAGI script the dialplan runs at queue entry when the IVR did not leave the ACD's own decision
 ROUTE_SCRIPT = "route"
 
@@ -116,6 +120,7 @@ def template_context(default_queue: str) -> dict[str, object]:
         "default_queue": default_queue,
         "direct_queue_prefix": DIRECT_QUEUE_PREFIX,
         "route_script": ROUTE_SCRIPT,
+        "queue_context": QUEUE_CONTEXT,
         "queue_exits": {status: route.value for status, route in QUEUE_EXITS.items()},
         "unknown_exit": UNKNOWN_EXIT.value,
     }
