@@ -310,7 +310,7 @@ class AgentService:
             )
 
     async def _logged_in(self, extension: str) -> Agent:
-        agent = await self.get(extension)
+        agent = self._cache.get(extension) or await self.get(extension)  # memory first: no database on a call's path
         if agent.state == AgentState.logged_out:
             raise Conflict(f"agent {extension} is not logged in to a queue")
         return agent
@@ -337,7 +337,7 @@ class AgentService:
     ) -> Agent:
         """Record a state change (the AMI action is already done): in memory at once, in the database through
         the outbox, so a desk action works while the database is away and its record lands once."""
-        agent = await self.get(extension)
+        agent = self._cache.get(extension) or await self.get(extension)
         if agent.state != state or agent.pause_reason != reason or queues is not None:
             change = AgentStateRecord(
                 event_id=uuid.uuid4().hex,
