@@ -203,15 +203,16 @@ class CallbackService:
         hours = self.rules.queue(queue).hours
         return hours is None or opening(self.schedules[hours], at).open
 
-    @staticmethod
-    def position(row: CallbackRow, waiting: list[dict[str, Any]], now: datetime) -> int:
-        """Where the request's place is among the callers waiting in its queue (1: the head)."""
+    def position(self, row: CallbackRow, waiting: list[dict[str, Any]], now: datetime) -> int:
+        """Where the request's place is among the callers waiting in its queue (1: the head). A caller's entry
+        time is the one the controller saw; else Asterisk's wait, in whole seconds (rounded in their favour)."""
         ahead = 0
         for entry in waiting:
             if entry.get("Queue") != row.queue:
                 continue
             priority = int(entry.get("Priority") or 0)
-            since = now - timedelta(seconds=float(entry.get("Wait") or 0))
+            seen = self.joined.get(str(entry.get("Uniqueid") or ""))
+            since = seen[0] if seen else now - timedelta(seconds=float(entry.get("Wait") or 0) + 1)
             if priority > row.priority or (priority == row.priority and since <= row.place_at):
                 ahead += 1
         return ahead + 1

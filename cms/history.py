@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import distinct_on
 
 from cms.models import Interaction
 from hotline.db import Database
@@ -64,7 +65,7 @@ class InteractionHistory:
                 Interaction.customer_id.is_not(None),
             )
             .order_by(Interaction.customer_id, Interaction.started_at.desc())
-            .distinct(Interaction.customer_id)
+            .ext(distinct_on(Interaction.customer_id))
         )
         async with self.db.session() as s:
             rows = (await s.execute(stmt)).all()
