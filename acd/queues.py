@@ -16,7 +16,7 @@ class QueueDefinition(BaseModel):
     strategy: Literal["ringall", "leastrecent", "fewestcalls", "random", "rrmemory", "linear", "wrandom"] = "rrmemory"
     timeout: int = Field(15, ge=1, le=300)
     retry: int = Field(2, ge=0, le=60)
-    wrapuptime: int = Field(0, ge=0, le=3600)
+    wrapuptime: int = Field(0, ge=0, le=3600)  # app_queue's own guard; the wrap-up itself: routing.yaml
 
 
 class QueueCatalogFile(BaseModel):

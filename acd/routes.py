@@ -3,14 +3,21 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Body, Depends
 
+from acd.callbacks import CallbackService
+from acd.decisions import DecisionRecord, decisions_of
+from acd.floor import Floor
+from acd.interface import CallbackRequest, CallbackView
 from acd.models import Agent
 from acd.provisioning import create_agent
-from acd.schemas import AgentCreate, AgentCreated, AgentView, PauseRequest
+from acd.rules import RoutingRules
+from acd.schemas import AgentCreate, AgentCreated, AgentView, DispositionIn, DispositionOut, LoginRequest, PauseRequest
 from acd.service import AgentService
 from hotline.auth import Access, Principal, Role
+from hotline.db import Database
 
 
 def build_router(agents: AgentService, access: Access, desks_open: Callable[[str], int] = lambda _: 0) -> APIRouter:
@@ -47,9 +54,13 @@ def build_router(agents: AgentService, access: Access, desks_open: Callable[[str
     async def get_me(me: Principal = agent) -> AgentView:
         return view(await agents.get(me.username))
 
-    @router.post("/agents/me/login", response_model=AgentView, summary="Join the queue, available")
-    async def queue_login(me: Principal = agent) -> AgentView:
-        return view(await agents.login(me.username))
+    @router.post(
+        "/agents/me/login",
+        response_model=AgentView,
+        summary="Join queues (all, or those named), available; again to change the queues",
+    )
+    async def queue_login(body: LoginRequest | None = Body(None), me: Principal = agent) -> AgentView:
+        return view(await agents.login(me.username, body.queues if body else None))
 
     @router.post("/agents/me/logout", response_model=AgentView, summary="Leave the queue")
     async def queue_logout(me: Principal = agent) -> AgentView:
@@ -62,5 +73,66 @@ def build_router(agents: AgentService, access: Access, desks_open: Callable[[str
     @router.post("/agents/me/unpause", response_model=AgentView, summary="Receive calls again")
     async def unpause(me: Principal = agent) -> AgentView:
         return view(await agents.unpause(me.username))
+
+    return router
+
+
+def build_routing_router(
+    rules: RoutingRules, floor: Floor, callbacks: CallbackService, db: Database, access: Access
+) -> APIRouter:
+    """Routing configuration and decisions (supervisors), callbacks and dispositions (agents)."""
+    router = APIRouter(prefix="/api", tags=["routing"])
+    agent = Depends(access.requires(Role.agent))
+    supervisor = Depends(access.requires(Role.supervisor))
+    staff = Depends(access.requires(Role.agent, Role.supervisor))
+
+    @router.get("/routing/config", summary="The routing rules in force (acd/routing.yaml, validated)")
+    async def routing_config(_: Principal = supervisor) -> dict[str, Any]:
+        return rules.model_dump(mode="json")
+
+    @router.get(
+        "/calls/{call_id}/routing",
+        response_model=list[DecisionRecord],
+        summary="The routing decisions of a call, with their reasons",
+    )
+    async def call_routing(call_id: str, _: Principal = supervisor) -> list[DecisionRecord]:
+        return await decisions_of(db, call_id)
+
+    @router.get("/callbacks", response_model=list[CallbackView], summary="Callbacks waiting or under way")
+    async def list_callbacks(_: Principal = staff) -> list[CallbackView]:
+        return await callbacks.open_list()
+
+    @router.post(
+        "/callbacks",
+        response_model=CallbackView,
+        status_code=201,
+        summary="Promise a customer a callback: it waits in the queue at its place, then an agent is rung first",
+    )
+    async def request_callback(body: CallbackRequest, _: Principal = staff) -> CallbackView:
+        return await callbacks.request(body)
+
+    @router.post(
+        "/callbacks/{callback_id}/dial",
+        response_model=CallbackView,
+        summary="Call this customer back now: your phone rings first, then theirs",
+    )
+    async def dial_callback(callback_id: int, me: Principal = agent) -> CallbackView:
+        return await callbacks.click_to_dial(callback_id, me.username)
+
+    @router.post(
+        "/agents/me/disposition",
+        response_model=DispositionOut,
+        summary="Close the last call's after-call work with a disposition (ends the wrap-up)",
+    )
+    async def disposition(body: DispositionIn, me: Principal = agent) -> DispositionOut:
+        record = await floor.dispose(me.username, body.code, body.note, body.call_id)
+        live = floor.agents.live.get(me.username)
+        return DispositionOut(
+            agent=me.username,
+            call_id=record.call_id,
+            code=record.code,
+            at=record.at,
+            state=live.state.value if live else "logged_out",
+        )
 
     return router

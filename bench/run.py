@@ -10,6 +10,7 @@ BENCHES = [
     ["bench.ami_ingest", "--events", "120000"],
     ["bench.speech", "--variants", "5", "--callers", "3"],
     ["bench.wallboard", "--calls", "1000", "--rate", "50", "--agents", "100", "--boards", "10"],
+    ["bench.routing", "--customers", "1000000", "--decisions", "5000"],
     ["bench.capacity", "--rate", "1.0", "--seconds", "30", "--rounds", "2"],
     ["bench.popdata"],
     ["bench.customers"],

@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import distinct_on
 
 from cms.interface import EndedCall
 from cms.models import CallLeg, Interaction
@@ -80,3 +81,32 @@ class InteractionHistory:
             )
             for c in calls
         ]
+
+    async def last_agent(self, customer_id: int, since: datetime) -> str | None:
+        stmt = (
+            select(Interaction.agent)
+            .where(
+                Interaction.customer_id == customer_id,
+                Interaction.started_at >= since,
+                Interaction.agent.is_not(None),
+            )
+            .order_by(Interaction.started_at.desc())
+            .limit(1)
+        )
+        async with self.db.session() as s:
+            return (await s.execute(stmt)).scalar_one_or_none()
+
+    async def last_agents(self, since: datetime) -> list[tuple[int, str, datetime]]:
+        stmt = (
+            select(Interaction.customer_id, Interaction.agent, Interaction.started_at)
+            .where(
+                Interaction.started_at >= since,
+                Interaction.agent.is_not(None),
+                Interaction.customer_id.is_not(None),
+            )
+            .order_by(Interaction.customer_id, Interaction.started_at.desc())
+            .ext(distinct_on(Interaction.customer_id))
+        )
+        async with self.db.session() as s:
+            rows = (await s.execute(stmt)).all()
+        return [(r.customer_id, r.agent, r.started_at) for r in rows]

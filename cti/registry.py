@@ -32,7 +32,7 @@ from hotline.ami import AmiClient
 from hotline.bounded import bounded
 from hotline.bus import EventBus
 from hotline.logs import bind_call, get_logger
-from hotline.routing import ChannelVar
+from hotline.routing import DIRECT_QUEUE_PREFIX, QUEUE_CONTEXT, ChannelVar
 from ivr.events import IvrCompleted, IvrStarted
 
 log = get_logger(__name__)
@@ -236,8 +236,10 @@ class CallRegistry:
     def on_QueueCallerJoin(self, e: dict[str, Any]) -> None:
         call = self._call_of(e, create=True)
         if call is not None:
-            call.queue = e.get("Queue") or call.queue
-            call.queued_at = now()
+            queue = e.get("Queue") or ""
+            if queue and not queue.startswith(DIRECT_QUEUE_PREFIX):  # an agent's own queue is not the call's
+                call.queue = queue
+            call.queued_at = call.queued_at or now()  # a caller moved on to another queue waited since the first
             if call.queue:
                 self.bus.publish(
                     CallQueued(
@@ -296,6 +298,8 @@ class CallRegistry:
             leg.agent, leg.answered_at = agent, leg.answered_at or t
             self.leg_index[e["DestUniqueid"]] = call.call_id
         call.ringing_agent = None
+        if call.outcome == "abandoned":  # a queue it left by timing out (a preferred agent's ring) is no abandon
+            call.outcome = None
         if call.answered_at is None:  # the first agent to answer is the call's agent; later ones are legs
             call.agent, call.answered_at = agent, t
             call.wait_seconds = _waited(call, e)
@@ -423,7 +427,7 @@ class CallRegistry:
         adopted = 0
         for ch in channels:
             uid = ch["Uniqueid"]
-            if uid in self.calls or ch.get("Context") != self.context or uid != ch.get("Linkedid"):
+            if uid in self.calls or ch.get("Context") not in (self.context, QUEUE_CONTEXT) or uid != ch.get("Linkedid"):
                 continue
             call = await self._adopt(ch, channels, waits)
             if uid in self._hung_up_during_resync and uid not in self.calls:

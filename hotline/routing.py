@@ -10,6 +10,7 @@ come from the ACD's catalogue, and the IVR validates its menu against it.
 from __future__ import annotations
 
 import enum
+from datetime import datetime
 
 from pydantic import BaseModel, Field
 
@@ -29,6 +30,11 @@ class ChannelVar(enum.StrEnum):
     waybill = "HOTLINE_WAYBILL"  # the shipment the caller asked about (for the agent's pop)
     work_order_id = "HOTLINE_WORK_ORDER"  # a work order the IVR opened during the call
     survey = "HOTLINE_SURVEY"  # "1": the caller agreed to a satisfaction survey after the agent hangs up
+    preferred_agent = "HOTLINE_PREFERRED_AGENT"  # rings first (dedicated or sticky agent), alone, then the queue
+    preferred_ring = "HOTLINE_PREFERRED_RING"  # seconds the preferred agent rings
+    max_penalty = "HOTLINE_MAX_PENALTY"  # the caller's starting QUEUE_MAX_PENALTY (the queue's rule widens it)
+    max_wait = "HOTLINE_MAX_WAIT"  # seconds in queue before the exit
+    decided_by = "HOTLINE_DECIDED_BY"  # acd: the ACD's router decided (else the dialplan asks it at queue entry)
 
 
 class Action(enum.StrEnum):
@@ -57,26 +63,57 @@ QUEUE_EXITS: dict[str, ExitRoute] = {
     "LEAVEUNAVAIL": ExitRoute.voicemail,
     "WITHDRAW": ExitRoute.voicemail,
     "CONTINUE": ExitRoute.goodbye,
+    "CLOSED": ExitRoute.voicemail,  # not app_queue's: the queue subroutine's, out of the queue's hours
 }
 UNKNOWN_EXIT = ExitRoute.voicemail
 
 
+# A preferred agent rings alone first through their own one-member queue (so the ring is an app_queue call:
+# screen-pop, recording and queue_log as for any queue call); the ACD renders one per agent.
+DIRECT_QUEUE_PREFIX = "direct-"
+
+
+# the dialplan context a caller waits in while queued (a subroutine of the hotline context): a caller channel
+# found there after a restart is a hotline call too
+QUEUE_CONTEXT = "hotline-queue"
+
+# the FastAGI script the dialplan runs at queue entry when the IVR did not leave the ACD's own decision
+ROUTE_SCRIPT = "route"
+
+
+def direct_queue(extension: str) -> str:
+    return f"{DIRECT_QUEUE_PREFIX}{extension}"
+
+
 class RoutingDecision(BaseModel):
-    """What the IVR decided for one call; ``variables()`` is what it writes into the channel."""
+    """What was decided for one call; ``variables()`` is what the IVR writes into the channel."""
 
     action: Action = Action.queue
     queue: str = Field(min_length=1, max_length=80, pattern=r"^[A-Za-z0-9_-]+$")
     priority: int = Field(0, ge=0, le=100)
     intent: str = Field("agent", max_length=40)
     ivr_path: str = Field("", max_length=200)
+    preferred_agent: str | None = Field(default=None, max_length=16, pattern=r"^[0-9]+$")
+    preferred_ring: int = Field(default=0, ge=0, le=120)
+    max_penalty: int | None = Field(default=None, ge=0, le=99)
+    max_wait: int | None = Field(default=None, ge=1, le=7200)
+    decided_by: str = Field(default="ivr", pattern=r"^(ivr|acd)$")  # the router's own decisions say acd
+    open: bool = True  # False: the queue is closed now (the IVR may offer a callback at ``opens_at``)
+    opens_at: datetime | None = None
 
     def variables(self) -> dict[ChannelVar, str]:
+        """Every variable of the decision, empty when unset, so no earlier value lingers in the channel."""
         return {
             ChannelVar.action: self.action.value,
             ChannelVar.queue: self.queue,
             ChannelVar.priority: str(self.priority),
             ChannelVar.intent: self.intent,
             ChannelVar.ivr_path: self.ivr_path,
+            ChannelVar.preferred_agent: self.preferred_agent or "",
+            ChannelVar.preferred_ring: str(self.preferred_ring) if self.preferred_agent else "",
+            ChannelVar.max_penalty: "" if self.max_penalty is None else str(self.max_penalty),
+            ChannelVar.max_wait: "" if self.max_wait is None else str(self.max_wait),
+            ChannelVar.decided_by: self.decided_by,
         }
 
 
@@ -86,6 +123,9 @@ def template_context(default_queue: str) -> dict[str, object]:
         "var": {v.name: v.value for v in ChannelVar},
         "action": {a.name: a.value for a in Action},
         "default_queue": default_queue,
+        "direct_queue_prefix": DIRECT_QUEUE_PREFIX,
+        "route_script": ROUTE_SCRIPT,
+        "queue_context": QUEUE_CONTEXT,
         "queue_exits": {status: route.value for status, route in QUEUE_EXITS.items()},
         "unknown_exit": UNKNOWN_EXIT.value,
     }

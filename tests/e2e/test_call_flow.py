@@ -259,7 +259,7 @@ async def test_controller_killed_mid_call_the_call_goes_on_and_is_logged(
     row = await fetch_row(stack, "SELECT * FROM interactions WHERE call_id = $1", pop["call_id"], timeout=30)
     li_na = (await fetch_row(stack, "SELECT id FROM customers WHERE phone = $1", "+8613900139000"))["id"]
     assert row["outcome"] == "answered" and row["agent"] == "1007" and row["customer_id"] == li_na
-    assert row["ivr_path"] == "main:0" and row["queue"] == "support"
+    assert row["ivr_path"] == "main:0" and row["queue"] == "english"  # Li Na speaks English (acd/routing.yaml)
     assert 10.0 <= row["talk_seconds"] <= 16.0, row["talk_seconds"]  # estimated from the agent leg's age
     assert await fetch_row(stack, "SELECT id FROM recordings WHERE call_id = $1", pop["call_id"])
 

@@ -52,20 +52,35 @@ async def test_login_pause_unpause_logout_drive_the_queue_and_persist(kit: Kit, 
     h = await kit.login("1001")
     r = await client.post("/api/agents/me/login", headers=h)
     assert r.status_code == 200 and r.json()["state"] == "available"
-    assert ami.actions[-1] == {
+    # every queue of the catalogue (penalty: the skill level, routing.yaml), their own queue, and queue_log lines
+    adds = {a["Queue"]: a for a in ami.actions if a["Action"] == "QueueAdd"}
+    assert adds["support"] == {
         "Action": "QueueAdd",
         "Queue": "support",
         "Interface": "PJSIP/1001",
+        "Penalty": "0",
         "MemberName": "Wang Fang",
         "StateInterface": "PJSIP/1001",
         "Paused": "false",
     }
+    assert {q: a["Penalty"] for q, a in adds.items()} == {
+        "support": "0",
+        "complaints": "0",
+        "english": "2",
+        "key_accounts": "0",
+        "direct-1001": "0",
+    }
+    logins = [a for a in ami.actions if a["Action"] == "QueueLog"]
+    assert {(a["Queue"], a["Event"], a["Interface"]) for a in logins} == {
+        (q, "AGENTLOGIN", "Wang Fang") for q in ("support", "complaints", "english", "key_accounts")
+    }
     r = await client.post("/api/agents/me/pause", headers=h, json={"reason": "lunch"})
     assert r.json()["state"] == "paused" and r.json()["pause_reason"] == "lunch"
-    assert ami.actions[-1] == {
+    pauses = [a for a in ami.actions if a["Action"] == "QueuePause"]
+    assert len(pauses) == 5 and pauses[0] == {
         "Action": "QueuePause",
         "Interface": "PJSIP/1001",
-        "Queue": "support",
+        "Queue": "complaints",
         "Paused": "true",
         "Reason": "lunch",
     }
@@ -73,7 +88,9 @@ async def test_login_pause_unpause_logout_drive_the_queue_and_persist(kit: Kit, 
     assert r.json()["state"] == "available"
     r = await client.post("/api/agents/me/logout", headers=h)
     assert r.json()["state"] == "logged_out"
-    assert ami.actions[-1]["Action"] == "QueueRemove"
+    offs = {a["Queue"] for a in ami.actions if a["Action"] == "QueueLog" and a["Event"] == "AGENTLOGOFF"}
+    assert offs == {"support", "complaints", "english", "key_accounts"}
+    assert {a["Queue"] for a in ami.actions if a["Action"] == "QueueRemove"} == set(adds)
     assert [e["state"] for e in seen] == ["available", "paused", "available", "logged_out"]
     await drained(kit.controller.core.outbox)
     async with db.session() as s:
@@ -128,6 +145,7 @@ async def test_reconcile_restores_logged_in_agents_and_removes_strays(kit: Kit) 
         "Action": "QueueAdd",
         "Queue": "support",
         "Interface": "PJSIP/1001",
+        "Penalty": "0",
         "MemberName": "Wang Fang",
         "StateInterface": "PJSIP/1001",
         "Paused": "true",
@@ -146,24 +164,25 @@ async def test_desk_actions_work_while_the_database_is_down_and_are_logged_once_
     with stopped(pg_cluster):
         r = await client.post("/api/agents/me/login", headers=h)
         assert r.status_code == 200 and r.json()["state"] == "available"
-        r = await client.post("/api/agents/me/pause", headers=h, json={"reason": "coffee"})
+        r = await client.post("/api/agents/me/pause", headers=h, json={"reason": "training"})
         assert r.status_code == 200 and r.json()["state"] == "paused"
-        assert (await client.get("/api/agents/me", headers=h)).json()["pause_reason"] == "coffee"
-        assert [a["Action"] for a in ami.actions] == ["QueueAdd", "QueuePause"]
+        assert (await client.get("/api/agents/me", headers=h)).json()["pause_reason"] == "training"
+        done = [a["Action"] for a in ami.actions if a["Action"] != "QueueLog"]
+        assert done == ["QueueAdd"] * 5 + ["QueuePause"] * 5  # every queue and their own
         assert outbox.stats.pending == 2
     await drained(outbox)
     assert (await client.get("/api/agents/me", headers=h)).json()["state"] == "paused"
     async with db.session() as s:
         log = list(await s.execute(select(AgentStateLog.state, AgentStateLog.reason, AgentStateLog.event_id)))
         agent = (await s.execute(select(Agent).where(Agent.extension == "1001"))).scalar_one()
-    assert [(st.value, reason) for st, reason, _ in log] == [("available", None), ("paused", "coffee")]
+    assert [(st.value, reason) for st, reason, _ in log] == [("available", None), ("paused", "training")]
     assert all(event_id for *_, event_id in log)
-    assert (agent.state.value, agent.pause_reason) == ("paused", "coffee")
+    assert (agent.state.value, agent.pause_reason) == ("paused", "training")
     # delivered again (a crash before the local delete): still once
     from acd.service import AgentStateRecord, store_agent_states
 
     again = AgentStateRecord(
-        event_id=log[1][2], extension="1001", state="paused", reason="coffee", at=agent.state_since
+        event_id=log[1][2], extension="1001", state="paused", reason="training", at=agent.state_since
     )
     async with db.session() as s:
         await store_agent_states(s, [again])

@@ -48,6 +48,7 @@ PATH_VALUES = {
     "reference": "31058266",  # 1001's pickup
     "customer_id": "1",
     "extension": "1001",
+    "callback_id": "1",
 }
 SCAN = {"kind": "in_transit", "place": "Beijing hub", "at": "2026-11-24T10:00:00+08:00"}
 STAFF = READERS  # agents and supervisors (and admins)
@@ -98,6 +99,12 @@ MATRIX: dict[tuple[str, str], tuple[set[str], Any]] = {
     ("POST", "/api/agents/me/logout"): (AGENTS, None),
     ("POST", "/api/agents/me/pause"): (AGENTS, {"reason": "break"}),
     ("POST", "/api/agents/me/unpause"): (AGENTS, None),
+    ("POST", "/api/agents/me/disposition"): (AGENTS, {"code": "resolved", "call_id": "c1"}),
+    ("GET", "/api/routing/config"): (SUPERVISORS, None),
+    ("GET", "/api/calls/{call_id}/routing"): (SUPERVISORS, None),
+    ("GET", "/api/callbacks"): (READERS, None),
+    ("POST", "/api/callbacks"): (READERS, {"number": "13900139000", "queue": "support", "reason": "queue_exit"}),
+    ("POST", "/api/callbacks/{callback_id}/dial"): (AGENTS, None),  # no such callback here: 404 once let in
     ("GET", "/api/interactions"): (READERS, None),
     ("GET", "/api/interactions/{call_id}"): (OWNER_SIDE, None),
     ("GET", "/api/queue-log"): (SUPERVISORS, None),

@@ -40,6 +40,9 @@ EXPECTED = {
     "supervision_log",
     "ivr_visits",
     "ivr_surveys",
+    "routing_decisions",
+    "callbacks",
+    "dispositions",
 }
 
 

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from acd.queues import Queues
+from acd.rules import RoutingRules
 from cti.controls import template_context as desk_context
 from floor.supervise import template_context as supervise_context
 from hotline.config import Settings
@@ -24,6 +25,7 @@ def contributed(agents: list[SipAgent]) -> dict[str, Any]:
         "ami_events": ["AgentCalled", "Hangup"],
         "agents": agents,
         "queues": Queues.load().definitions(),
+        "routing": RoutingRules.load(),
         "prompts": PROMPTS,
         **template_context(Queues.load().default),
         **supervise_context(),
@@ -84,7 +86,19 @@ def test_dialplan(etc: Path) -> None:
     dialplan = read(etc, "extensions.conf")
     assert "exten => 95338,1,Goto(hotline,s,1)" in dialplan
     assert "AGI(agi://127.0.0.1:4599/ivr)" in dialplan
-    assert 'Queue(${HOTLINE_QUEUE},t${IF($["${HOTLINE_SURVEY}" = "1"]?c)},,,300)' in dialplan
+    assert "Gosub(hotline-queue,s,1)" in dialplan
+    # without the ACD's own decision from the IVR, the router is asked at queue entry
+    assert 'GotoIf($["${HOTLINE_DECIDED_BY}" = "acd"]?decided)' in dialplan
+    assert "AGI(agi://127.0.0.1:4599/route)" in dialplan
+    # the queue side: the preferred agent first (their own queue), then the queue, its wait defaulting to 300 s
+    survey = '${IF($["${HOTLINE_SURVEY}" = "1"]?c)}'  # a caller who agreed stays on after the agent
+    assert (
+        f'Queue(direct-${{HOTLINE_PREFERRED_AGENT}},t{survey},,,${{IF($["${{HOTLINE_PREFERRED_RING}}" = ""]?15:'
+        in dialplan
+    )
+    assert 'ExecIf($["${HOTLINE_MAX_PENALTY}" != ""]?Set(QUEUE_MAX_PENALTY=${HOTLINE_MAX_PENALTY}))' in dialplan
+    assert "?300:${HOTLINE_MAX_WAIT})})" in dialplan
+    assert f"Queue(${{HOTLINE_QUEUE}},t{survey},,,${{LOCAL(wait)}})" in dialplan
     assert "AGI(agi://127.0.0.1:4599/survey)" in dialplan  # after the agent hangs up, for those who agreed
     assert "VoiceMail(95338@hotline,s)" in dialplan
     assert "Playback(/x/na)" in dialplan
@@ -97,6 +111,11 @@ def test_queues_and_other_files(etc: Path, tmp_path: Path) -> None:
     assert "autofill = yes" in queues
     assert "monitor-format = wav" in queues
     assert "[support]" in queues
+    assert "force_longest_waiting_caller = prio" in queues
+    assert "[complaints]" in queues and "defaultrule = overflow-complaints" in queues
+    assert "[direct-1001]" in queues and "[direct-1002]" in queues  # each agent's own queue
+    rules = read(etc, "queuerules.conf")
+    assert "[overflow-complaints]\npenaltychange => 20,2\npenaltychange => 40,4\npenaltychange => 60,9" in rules
     assert f"astetcdir => {etc}" in read(etc, "asterisk.conf")
     assert f"astmoddir => {tmp_path.resolve()}/lib/asterisk/modules" in read(etc, "asterisk.conf")
     assert "rtpstart = 10000\nrtpend = 10999" in read(etc, "rtp.conf")
