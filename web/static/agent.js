@@ -26,6 +26,7 @@ function showAgent(agent) {
   $("btn-pause").disabled = agent.state !== "available";
   $("btn-unpause").disabled = agent.state !== "paused";
   $("btn-logout").disabled = agent.state === "logged_out";
+  $("wrapup").hidden = agent.state !== "wrap_up";  // after-call work ends with a disposition
 }
 
 function showPop(pop) {
@@ -179,6 +180,18 @@ document.querySelectorAll("[data-action]").forEach((button) => button.addEventLi
     $("state-error").textContent = e.message;
   }
 }));
+$("wrapup").addEventListener("submit", async (ev) => {
+  ev.preventDefault();
+  $("state-error").textContent = "";
+  try {
+    await api("/api/agents/me/disposition", { method: "POST",
+      body: JSON.stringify({ code: $("wrapup-code").value, note: $("wrapup-note").value.trim() || null }) });
+    $("wrapup-note").value = "";
+    showAgent(await api("/api/agents/me"));
+  } catch (e) {
+    $("state-error").textContent = e.message;
+  }
+});
 document.querySelectorAll("[data-ctl]").forEach((button) => button.addEventListener("click", async () => {
   const r = await callAction(button.dataset.ctl);
   if (r && button.dataset.ctl === "hangup") setCallStatus("ended");
