@@ -43,6 +43,33 @@ def free_port(kind: int = socket.SOCK_STREAM) -> int:
     raise RuntimeError("no free port")
 
 
+_media_taken: set[int] = set()
+
+
+def media_ports(avoid: range = range(0)) -> int:
+    """An even port whose next three are free too (SIPp binds its RTP, RTCP and video ports from it), outside
+    ``avoid`` (the stack's own RTP range) and never handed out twice in this run: SIPp phones started
+    together must not collide, which a single free port does not promise."""
+    for _ in range(500):
+        base = random.randrange(30000, 60000, 4)
+        if base in _media_taken or any(p in avoid for p in range(base, base + 4)):
+            continue
+        socks = []
+        try:
+            for port in range(base, base + 4):
+                sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+                socks.append(sock)
+                sock.bind(("127.0.0.1", port))
+        except OSError:
+            continue
+        finally:
+            for sock in socks:
+                sock.close()
+        _media_taken.update(range(base, base + 4))
+        return base
+    raise RuntimeError("no four free UDP ports in a row")
+
+
 def kill_pid(pid: int, sig: int = signal.SIGTERM) -> None:
     try:
         os.kill(pid, sig)
@@ -87,6 +114,10 @@ class HotlineStack:
         self.env.pop("HOTLINE_CONFIG", None)
         self.proc: subprocess.Popen[bytes] | None = None
         self.log_path = workdir / "hotline.log"
+
+    @property
+    def rtp_range(self) -> range:
+        return range(int(self.env["HOTLINE_RTP_START"]), int(self.env["HOTLINE_RTP_END"]) + 1)
 
     @property
     def url(self) -> str:
@@ -269,10 +300,9 @@ class Phones:
             "127.0.0.1",
             "-p",
             str(port or free_port(socket.SOCK_DGRAM)),
-            "-mp",
-            str(free_port(socket.SOCK_DGRAM) & ~1),
             "-nostdin",
             "-trace_err",
+            *([] if "-mp" in args else ["-mp", str(media_ports(self.stack.rtp_range))]),
             *args,
         ]
         if trace_file:

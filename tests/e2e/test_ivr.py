@@ -9,7 +9,6 @@ module short.
 from __future__ import annotations
 
 import asyncio
-import random
 import shutil
 import socket
 import time
@@ -24,7 +23,7 @@ from acd.demo import demo_agent_password, demo_sip_password
 from ivr.menu import DEFAULT_MENU
 from shipments.waybills import domestic
 from tests.e2e.conftest import fetch_all, fetch_row
-from tests.e2e.harness import HotlineStack, Phones, SippProcess, free_port
+from tests.e2e.harness import HotlineStack, Phones, SippProcess, free_port, media_ports
 
 pytestmark = pytest.mark.e2e
 
@@ -123,33 +122,8 @@ def ivr_call(phones: Phones, caller: str, steps: list[tuple[int, str]], hold_ms:
     phones.counter += 1
     path = phones.workdir / f"ivr-{phones.counter}.xml"
     path.write_text(SCENARIO.format(caller=caller, steps=body, hold=hold_ms))
-    args = ["-s", "11183", "-m", "1", "-timeout", "120", "-mp", str(media_ports())]
+    args = ["-s", "11183", "-m", "1", "-timeout", "120", "-mp", str(media_ports(phones.stack.rtp_range))]
     return phones._sipp("ivr", str(path), args)
-
-
-def media_ports() -> int:
-    """An even port whose next three are free too (SIPp binds its RTP, RTCP and video ports from it): callers
-    started together must not collide, which the harness's single free port does not promise."""
-    for _ in range(200):
-        base = random.randrange(30000, 60000, 4)
-        socks = []
-        try:
-            for port in range(base, base + 4):
-                sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-                socks.append(sock)
-                sock.bind(("127.0.0.1", port))
-        except OSError:
-            continue
-        finally:
-            for sock in socks:
-                sock.close()
-        if base not in _taken:
-            _taken.update(range(base, base + 4))
-            return base
-    raise RuntimeError("no four free UDP ports in a row")
-
-
-_taken: set[int] = set()
 
 
 @pytest.fixture(scope="module")
