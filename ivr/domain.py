@@ -210,7 +210,9 @@ class Domain:
             customer=call.card,
             intent=fallback.intent,
             queue=fallback.queue,
-            language=call.language,
+            # the menu's own language is no preference (every caller starts in it); another one is asked for,
+            # and a known caller's record speaks for them otherwise
+            language=call.language if call.language != call.menu.default_language else None,
             waybill=call.vars.get("waybill"),
             work_order_id=call.int_var("work_order_id"),
             ivr_path=fallback.ivr_path,

@@ -28,6 +28,7 @@ pytestmark = pytest.mark.e2e
 
 VIP = "13800138000"  # Zhang Wei, VIP (demo data)
 KEY_ACCOUNT = "13700137000"  # Chen Gang, key account, dedicated agent 1001
+ENGLISH = "13900139000"  # Li Na, whose record says English: the `english` queue
 NAMES = {"1001": "Wang Fang", "1002": "Li Wei", "1003": "Zhang Min", "1004": "Liu Yang", "1005": "Chen Jing"}
 
 
@@ -44,8 +45,10 @@ def stack(tmp_path_factory: pytest.TempPathFactory, customer_port: int) -> Itera
     rules["sticky"]["ring_seconds"] = 5
     # a position announcement holds the head caller for its ~6 s even when an agent frees meanwhile (app_queue
     # plays it while no agent is available): off where these tests time the order of service
-    for queue in ("support", "key_accounts"):
+    for queue in ("support", "key_accounts", "english"):
         rules["queues"][queue]["announce"]["frequency"] = 0
+    # the wrap-up test: English callers' queue (Li Na's) holds its agents until the disposition
+    rules["queues"]["english"]["wrapup"] = {"seconds": 60, "disposition": True}
     rules["callbacks"]["dial"] = f"PJSIP/carrier/sip:{{number}}@127.0.0.1:{customer_port}"
     path = work / "routing.yaml"
     path.write_text(yaml.safe_dump(rules))
@@ -174,12 +177,12 @@ async def test_wrap_up_blocks_new_calls_until_the_disposition(
 ) -> None:
     agent = phones.agent_phone("1004", SIP_PASSWORD("1004"), ring_ms=300, calls=2, timeout_s=60)
     token = await agent_session("1004")
-    first = phones.call("13311110011", digit="3", dtmf_at_ms=1000, hold_ms=4000)  # 3: complaints
+    first = phones.call(ENGLISH, digit="0", dtmf_at_ms=1000, hold_ms=4000)
     assert await wait(first.wait, 30) == 0, first.output()
     me = await until("wrap-up", lambda: _in_state(api, token, "wrap_up"))
     assert me["pause_reason"] == "wrap-up"
-    second = phones.call("13311110012", digit="3", dtmf_at_ms=1000, hold_ms=14000)
-    await until("the second complaint waiting", lambda: waiting(stack, "complaints") == 1)
+    second = phones.call(ENGLISH, digit="0", dtmf_at_ms=1000, hold_ms=14000)
+    await until("the second caller waiting", lambda: waiting(stack, "english") == 1)
     await asyncio.sleep(4)  # the agent is free on the phone, but in wrap-up: nothing is offered
     assert len(agent.sent_at("SIP/2.0 200 OK", "application/sdp")) == 1
     assert (await state(api, token))["state"] == "wrap_up"
@@ -189,11 +192,13 @@ async def test_wrap_up_blocks_new_calls_until_the_disposition(
     assert await wait(second.wait, 40) == 0, second.output()
     answers = agent.sent_at("SIP/2.0 200 OK", "application/sdp")
     assert len(answers) == 2 and answers[1] > disposed_at
-    first_row = await fetch_row(stack, "SELECT call_id FROM interactions WHERE caller = $1", "13311110011")
+    first_row = await fetch_row(
+        stack, "SELECT call_id FROM interactions WHERE caller = $1 ORDER BY started_at LIMIT 1", ENGLISH
+    )
     disposition = await fetch_row(stack, "SELECT * FROM dispositions WHERE agent = '1004'")
     assert (disposition["call_id"], disposition["queue"], disposition["code"]) == (
         first_row["call_id"],
-        "complaints",
+        "english",
         "complaint_logged",
     )
 
