@@ -61,6 +61,7 @@ class PathResult:
     controller_cpu: float = 0.0
     seconds: float = 0.0  # wall time of the measured windows
     ami_events: int = 0  # AMI events the controller received during them
+    transactions: int = 0  # PostgreSQL transactions (commits and rollbacks) during them
     to_agent: list[float] = field(default_factory=list)
 
     def ms_per_call(self, cpu: float) -> float:
@@ -78,6 +79,7 @@ class PathResult:
             f"Asterisk {self.ms_per_call(self.asterisk_cpu):6.1f} ms CPU/call  "
             f"controller {self.ms_per_call(self.controller_cpu):5.1f} ms CPU/call  "
             f"AMI events/call {self.ami_events / max(self.calls, 1):5.1f}  "
+            f"PostgreSQL transactions/call {self.transactions / max(self.calls, 1):5.1f}  "
             f"INVITE→agent p50 {p50:.2f} s p95 {p95:.2f} s"
         )
 
@@ -102,6 +104,19 @@ async def login_agents(stack: HotlineStack) -> None:
             token = r.json()["token"]
             r = await http.post("/api/agents/me/login", headers={"Authorization": f"Bearer {token}"})
             r.raise_for_status()
+
+
+async def transactions(stack: HotlineStack) -> int:
+    """Transactions the hotline database has seen since its statistics began (every client's)."""
+    conn = await asyncpg.connect(stack.db_dsn)
+    try:
+        await conn.execute("SELECT pg_stat_clear_snapshot()")
+        value = await conn.fetchval(
+            "SELECT xact_commit + xact_rollback FROM pg_stat_database WHERE datname = current_database()"
+        )
+        return int(value)
+    finally:
+        await conn.close()
 
 
 async def time_to_agent(stack: HotlineStack, since: float) -> list[float]:
@@ -167,13 +182,14 @@ async def main(args: argparse.Namespace) -> None:
                 for number, result in results.items():
                     since = time.time()
                     a0, c0, t0 = cpu_seconds(asterisk_pid), cpu_seconds(controller_pid), time.monotonic()
-                    e0 = ami_events(stack)
+                    e0, x0 = ami_events(stack), await transactions(stack)
                     ok, bad = await asyncio.to_thread(run_load, stack, phone.workdir, number, args.rate, args.seconds)
                     await asyncio.sleep(3)  # the last interactions are written after the hang-ups
                     result.asterisk_cpu += cpu_seconds(asterisk_pid) - a0
                     result.controller_cpu += cpu_seconds(controller_pid) - c0
                     result.seconds += time.monotonic() - t0
                     result.ami_events += ami_events(stack) - e0
+                    result.transactions += await transactions(stack) - x0 - 2  # less this bench's own two
                     result.calls += ok
                     result.failed += bad
                     result.to_agent += await time_to_agent(stack, since)

@@ -2,8 +2,11 @@
 
 ``put`` returns once the record is fsynced in a SQLite file under var/ (WAL, synchronous=FULL), so a
 database outage of any length, or a controller killed at any moment, loses nothing. A drainer task
-delivers pending records in order, batched per kind, one PostgreSQL transaction per batch, and deletes
-them locally only after the PostgreSQL commit. A crash between the two re-delivers the batch: every sink
+delivers pending records in order, batched per kind, and deletes them locally only after the PostgreSQL
+commit. It lingers a moment after being woken so that what one call leaves behind (its record, its legs, the
+agents' state changes) travels together: every kind of a window in one PostgreSQL transaction, each a
+statement of its own, falling back to one transaction per kind when that fails. A transaction costs the
+controller far more CPU than a row, so this is most of what a call costs it at the database. A crash between the two re-delivers the batch: every sink
 is idempotent (an upsert on a natural key), so each record lands exactly once.
 
 Errors are sorted: a transient one (connection refused or lost, a frozen database's timeout, a restart,
@@ -117,6 +120,7 @@ class _Row:
 class _Kind:
     model: type[BaseModel]
     sink: Sink
+    shared: bool  # may share a PostgreSQL transaction with other kinds (a sink that writes only there)
 
 
 class _Store:
@@ -187,9 +191,17 @@ class _Store:
 
 class Outbox:
     def __init__(
-        self, path: Path, db: Database, *, batch: int = 500, timeout: float = 10.0, stop_grace: float = 2.0
+        self,
+        path: Path,
+        db: Database,
+        *,
+        batch: int = 500,
+        timeout: float = 10.0,
+        stop_grace: float = 2.0,
+        linger: float = 0.05,
     ) -> None:
         self.path = path
+        self.linger = linger  # seconds the drainer waits, once woken, for more records to travel with
         self.db = db
         self.batch = batch
         self.timeout = timeout  # one delivery transaction; a frozen database must end in a timeout
@@ -208,11 +220,14 @@ class Outbox:
         self.delivered_total = 0
         self.last_error: str | None = None
         self.commits = 0  # local transactions, for measuring the group commit
+        self.transactions = 0  # PostgreSQL delivery transactions attempted
 
-    def register(self, kind: str, model: type[BaseModel], sink: Sink) -> None:
+    def register(self, kind: str, model: type[BaseModel], sink: Sink, *, shared: bool = True) -> None:
+        """``shared=False`` for a sink whose effect lies outside PostgreSQL (an HTTP write-back): it is given
+        a transaction of its own, never rolled back with, or repeated for, another kind's failure."""
         if kind in self._kinds:
             raise ValueError(f"outbox kind {kind!r} registered twice")
-        self._kinds[kind] = _Kind(model, sink)
+        self._kinds[kind] = _Kind(model, sink, shared)
 
     @property
     def stats(self) -> OutboxStats:
@@ -317,6 +332,8 @@ class Outbox:
             if not progressed:
                 self._idle.set()
                 await self._wake.wait()
+                if self.linger > 0:
+                    await asyncio.sleep(self.linger)
 
     async def drain_once(self) -> bool:
         """Deliver up to one batch window of pending records; False when there was nothing to deliver."""
@@ -328,11 +345,16 @@ class Outbox:
         by_kind: dict[str, list[_Row]] = {}
         for row in rows:  # first-seen order of kinds; each kind's records keep their order
             by_kind.setdefault(row.kind, []).append(row)
-        for kind, group in by_kind.items():
-            await self._deliver(kind, group)
+        batches = [batch for kind, group in by_kind.items() if (batch := await self._decode(kind, group))]
+        together = [b for b in batches if b[0].shared]
+        if len(together) > 1 and await self._deliver_together(together):
+            batches = [b for b in batches if not b[0].shared]
+        for spec, good, records in batches:
+            await self._deliver_records(spec, good, records)
         return True
 
-    async def _deliver(self, kind: str, rows: list[_Row]) -> None:
+    async def _decode(self, kind: str, rows: list[_Row]) -> tuple[_Kind, list[_Row], list[BaseModel]] | None:
+        """The kind's records read back (an unreadable one is parked); None when none is left."""
         spec = self._kinds.get(kind)
         if spec is None:
             raise TransientError(f"no sink registered for kind {kind!r}")
@@ -344,10 +366,29 @@ class Outbox:
                 good.append(row)
             except ValidationError as e:
                 await self._park(row, f"unreadable record: {e}")
-        if good:
-            await self._deliver_records(spec, good, records)
+        return (spec, good, records) if good else None
+
+    async def _deliver_together(self, batches: list[tuple[_Kind, list[_Row], list[BaseModel]]]) -> bool:
+        """Every kind's batch in one transaction. False when it failed for a reason other than a transient
+        one: the caller then delivers kind by kind, which finds and parks the bad records."""
+        self.transactions += 1
+        try:
+            async with asyncio.timeout(self.timeout):
+                async with self.db.session() as s:
+                    for spec, _, records in batches:
+                        await spec.sink(s, records)
+                    await s.commit()
+        except asyncio.CancelledError:
+            raise
+        except Exception as e:
+            if is_transient(e) or not await self._database_answers():
+                raise TransientError(first_line(e)) from e
+            return False
+        await self._delivered([row for _, rows, _ in batches for row in rows])
+        return True
 
     async def _deliver_records(self, spec: _Kind, rows: list[_Row], records: list[BaseModel]) -> None:
+        self.transactions += 1
         try:
             async with asyncio.timeout(self.timeout):
                 async with self.db.session() as s:

@@ -32,8 +32,8 @@ class ExternalWriteBack:
         self.remember = remember
         self._acknowledged: OrderedDict[str, None] = OrderedDict()
         self.sent = 0
-        outbox.register(INTERACTION_KIND, InteractionRecord, self._sink(crm.write_interaction))
-        outbox.register(WORK_ORDER_KIND, WorkOrderRecord, self._sink(crm.write_work_order))
+        outbox.register(INTERACTION_KIND, InteractionRecord, self._sink(crm.write_interaction), shared=False)
+        outbox.register(WORK_ORDER_KIND, WorkOrderRecord, self._sink(crm.write_work_order), shared=False)
 
     async def interaction(self, record: InteractionRecord) -> None:
         """Keep a finished call's summary for the CRM (returns once it is safe on local disk)."""

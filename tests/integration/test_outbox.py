@@ -240,3 +240,51 @@ async def test_an_admin_sees_parked_records_and_puts_them_back_in_line(
         await until(lambda: outbox.stats.pending == 0 and outbox.stats.parked == 0)
         async with db.session() as s:
             assert (await s.execute(text("SELECT count(*) FROM interactions WHERE call_id = 'bad.1'"))).scalar() == 1
+
+
+async def test_kinds_of_one_window_share_a_transaction_and_a_bad_one_only_parks_itself(
+    db: Database, tmp_path: Path
+) -> None:
+    """What one call leaves behind (here: a call record and a second kind) goes in one PostgreSQL transaction;
+    when one kind's record is bad, the window falls back to kind by kind and only that record is parked."""
+    from acd.service import STATE_KIND, AgentStateRecord, store_agent_states
+
+    await load_demo_data(db)
+    box = Outbox(tmp_path / "outbox.sqlite3", db, timeout=3.0, linger=0.2)
+    box.register(KIND, CallRecord, store_calls)
+    box.register(STATE_KIND, AgentStateRecord, store_agent_states)
+    await box.start()
+    try:
+        await until(lambda: box.stats.pending == 0)
+        before = box.transactions
+        for i in range(3):  # within the linger: one window
+            await box.put(KIND, record(f"tx.{i}"))
+            await box.put(
+                STATE_KIND,
+                AgentStateRecord(event_id=f"tx.{i}", extension="1001", state="available", reason=None, at=now()),
+            )
+        await until(lambda: box.stats.pending == 0)
+        assert box.transactions - before == 1
+        assert await call_ids(db) == ["tx.0", "tx.1", "tx.2"]
+        assert await _states(db) == 3
+
+        before = box.transactions
+        await box.put(KIND, record("tx.bad", customer_id=99_999))  # a customer that does not exist
+        await box.put(
+            STATE_KIND, AgentStateRecord(event_id="tx.3", extension="1001", state="paused", reason="break", at=now())
+        )
+        await box.put(KIND, record("tx.4"))
+        await until(lambda: box.stats.pending == 0)
+        assert box.transactions - before > 1  # the shared attempt failed, then kind by kind
+        assert await call_ids(db) == ["tx.0", "tx.1", "tx.2", "tx.4"]
+        assert await _states(db) == 4
+        assert [p.kind for p in await box.parked()] == [KIND]
+    finally:
+        await box.stop()
+
+
+async def _states(db: Database) -> int:
+    async with db.session() as s:
+        return int(
+            (await s.execute(text("SELECT count(*) FROM agent_state_log WHERE event_id LIKE 'tx.%'"))).scalar_one()
+        )
