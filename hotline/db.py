@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
-from sqlalchemy import MetaData, text
+import sqlalchemy.exc
+from sqlalchemy import MetaData, event, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase
 
@@ -23,18 +26,46 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
 
 
+IDLE_PING_AFTER = 1.0  # seconds a pooled connection may rest before it is pinged on its next checkout
+
+
+def _ping_idle_connections(engine: AsyncEngine) -> None:
+    """A database restart leaves the pool's connections dead, and a read must not fail on one. SQLAlchemy's
+    ``pool_pre_ping`` checks at every checkout, three round trips each time (it doubled the transactions of
+    a call). A connection the server closed is known locally and replaced at once; one in use moments ago
+    was alive moments ago; only one that rested a while is pinged. A failed ping has the pool replace the connection (``DisconnectionError``); ``back()`` also
+    drops them all once the health probe sees the database return."""
+
+    @event.listens_for(engine.sync_engine, "checkin")
+    def _rested_from(dbapi_connection: Any, record: Any) -> None:
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine.sync_engine, "checkout")
+    def _alive(dbapi_connection: Any, record: Any, proxy: Any) -> None:
+        driver = getattr(dbapi_connection, "driver_connection", None)
+        if driver is not None and driver.is_closed():  # the server hung up on it (a restart): no round trip
+            raise sqlalchemy.exc.DisconnectionError("pooled connection closed by the server")
+        since = record.info.get("idle_since")
+        if since is None or time.monotonic() - since < IDLE_PING_AFTER:
+            return
+        try:
+            dbapi_connection.ping()
+        except Exception as e:
+            raise sqlalchemy.exc.DisconnectionError(f"pooled connection dead: {e}") from e
+
+
 class Database:
     def __init__(self, url: str) -> None:
         self.engine: AsyncEngine = create_async_engine(
             url,
-            pool_size=5,
-            max_overflow=5,
-            # a ping before every checkout (three round trips): a database restart leaves the pool's
-            # connections dead, and a read must not fail on one; ``back()`` also drops them at once
-            pool_pre_ping=True,
+            # enough for a burst of screen-pops (three reads each, side by side) without opening and closing
+            # overflow connections all the time: a new connection costs far more than a query
+            pool_size=10,
+            max_overflow=10,
             pool_timeout=5,
             connect_args={"timeout": 5, "command_timeout": 10},
         )
+        _ping_idle_connections(self.engine)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
         # the last health probe's verdict (hotline.health.DatabaseProbe): a service may fail fast on False
         # instead of waiting out its timeouts on a database that is away; optimistic until probed
