@@ -255,13 +255,10 @@ class RecordingCatalog:
             return 0
         by_id = {p.stem: p for p in files}
         async with self.db.session() as s:
-            formats = dict(
-                (
-                    await s.execute(
-                        select(Recording.call_id, Recording.format).where(Recording.call_id.in_(list(by_id)))
-                    )
-                ).tuples()
+            known = await s.execute(
+                select(Recording.call_id, Recording.format).where(Recording.call_id.in_(list(by_id)))
             )
+            formats: dict[str, str] = {call_id: fmt for call_id, fmt in known}
             missing = [i for i in by_id if i not in formats]
             calls = {}
             if missing:

@@ -156,7 +156,7 @@ def test_the_ami_session_gets_only_the_events_the_packages_handle(etc: Path) -> 
         "eventfilter(action(include),name(AgentCalled)) =",
         "eventfilter(action(include),name(Hangup)) =",
     ]
-    assert "read = call,agent,user,system\n" in manager and "write = agent,reporting,originate,call\n" in manager
+    assert "read = call,agent,user,system\n" in manager and "write = agent,reporting,originate,call,system\n" in manager
 
 
 def test_the_assembled_controller_handles_the_events_it_filters_for(controller_parts: object) -> None:
