@@ -1,8 +1,10 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import BigInteger, DateTime, Float, ForeignKey, String, func
+from sqlalchemy import BigInteger, Computed, DateTime, Float, ForeignKey, Index, String, Text, func, text
+from sqlalchemy.dialects.postgresql import JSONB, TSVECTOR
 from sqlalchemy.orm import Mapped, mapped_column
 
 from hotline.auth.models import User
@@ -21,7 +23,23 @@ class Recording(Base):
     duration_seconds: Mapped[float] = mapped_column(Float)
     size_bytes: Mapped[int] = mapped_column(BigInteger)
     sha256: Mapped[str] = mapped_column(String(64))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now(), index=True)
+    format: Mapped[str] = mapped_column(String(16), server_default="wav")  # wav | opus (Ogg/Opus)
+    policy: Mapped[str | None] = mapped_column(String(16))  # the queue's policy when it was recorded
+    legs: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, server_default=text("'[]'::jsonb"))
+    # the desk's pauses (card data): seconds from the recording's start, silence in the file
+    pauses: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, server_default=text("'[]'::jsonb"))
+    purged_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))  # the file deleted (retention)
+    transcript_state: Mapped[str] = mapped_column(String(16), server_default="pending")  # pending|done|failed
+    transcript: Mapped[str | None] = mapped_column(Text)
+    transcript_language: Mapped[str | None] = mapped_column(String(8))
+    transcribed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # 'simple': no stemming nor stop words, so English and Korean words are found as they were said
+    transcript_tsv: Mapped[Any] = mapped_column(
+        TSVECTOR, Computed("to_tsvector('simple', coalesce(transcript, ''))", persisted=True), nullable=True
+    )
+
+    __table_args__ = (Index("ix_recordings_transcript_tsv", "transcript_tsv", postgresql_using="gin"),)
 
 
 class RecordingAccess(Base):

@@ -2,7 +2,17 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from pydantic import BaseModel
+
+
+class Pause(BaseModel):
+    """The desk paused the recording (silence in the file) from ``start`` to ``end`` seconds of it."""
+
+    start: float
+    end: float | None = None  # None: still paused when the call ended (then: to the end)
+    by: str | None = None
 
 
 class RecordingRecord(BaseModel):
@@ -14,3 +24,7 @@ class RecordingRecord(BaseModel):
     duration_seconds: float
     size_bytes: int
     sha256: str
+    format: str = "wav"
+    policy: str | None = None
+    legs: list[dict[str, Any]] = []
+    pauses: list[dict[str, Any]] = []

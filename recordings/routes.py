@@ -1,16 +1,18 @@
-"""Recordings: the catalogue, the audio (every playback audited first), and the audit."""
+"""Recordings: the catalogue (filters, transcript search), the audio (every playback audited first), the
+audit, and the disk usage."""
 
 from __future__ import annotations
 
 import asyncio
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi import Path as PathParam
 from fastapi.responses import FileResponse
 from pydantic import BaseModel
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from hotline.auth import Access, Principal, Role
 from hotline.db import Database
@@ -18,6 +20,9 @@ from hotline.deps import scoped
 from hotline.errors import Forbidden, NotFound, ServiceUnavailable
 from hotline.logs import get_logger
 from recordings.models import Recording, RecordingAccess
+from recordings.queries import filtered, snippet, ts_query
+from recordings.retention import DiskUsage, Retention
+from recordings.transcode import MEDIA_TYPES, SUFFIXES
 
 log = get_logger(__name__)
 
@@ -35,6 +40,17 @@ class RecordingView(BaseModel):
     size_bytes: int
     sha256: str
     created_at: datetime
+    format: str
+    policy: str | None
+    legs: list[dict[str, Any]]
+    pauses: list[dict[str, Any]]
+    purged_at: datetime | None
+    transcript_state: str
+    transcript: str | None
+
+
+class SearchHit(RecordingView):
+    snippet: str
 
 
 class AccessView(BaseModel):
@@ -49,7 +65,9 @@ class AccessView(BaseModel):
     at: datetime
 
 
-def build_router(db: Database, root: Path, access: Access, agents_hear_own: bool = True) -> APIRouter:
+def build_router(
+    db: Database, root: Path, access: Access, agents_hear_own: bool = True, retention: Retention | None = None
+) -> APIRouter:
     base = root.resolve()
     router = APIRouter(prefix="/api/recordings", tags=["recordings"])
     reader = Depends(access.requires(Role.agent, Role.supervisor))
@@ -68,13 +86,49 @@ def build_router(db: Database, root: Path, access: Access, agents_hear_own: bool
     @router.get(
         "",
         response_model=list[RecordingView],
-        summary="Most recent first: an agent's own, a supervisor's queues', all for admins",
+        summary="Most recent first: an agent's own, a supervisor's queues', all for admins (filters, transcript words)",
     )
-    async def catalogue(limit: int = Query(50, ge=1, le=500), me: Principal = reader) -> list[RecordingView]:
+    async def catalogue(
+        limit: int = Query(50, ge=1, le=500),
+        agent: str | None = Query(None, max_length=16),
+        queue: str | None = Query(None, max_length=80),
+        since: datetime | None = None,
+        until: datetime | None = None,
+        q: str | None = Query(None, max_length=200, description="words of the transcript, all required"),
+        purged: bool = Query(False, description="also the rows whose file retention deleted"),
+        me: Principal = reader,
+    ) -> list[RecordingView]:
         latest = select(Recording).order_by(Recording.id.desc()).limit(limit)
+        latest = filtered(latest, agent=agent, queue=queue, since=since, until=until, q=q, purged=purged)
         stmt = scoped(latest, me, Recording.agent, Recording.queue, agents_see_own=agents_hear_own)
         async with db.session() as s:
             return [RecordingView.model_validate(r) for r in (await s.execute(stmt)).scalars()]
+
+    @router.get(
+        "/search",
+        response_model=list[SearchHit],
+        summary="Keyword search across the transcripts of the recordings you may hear, best match first",
+    )
+    async def search(
+        q: str = Query(min_length=1, max_length=200),
+        limit: int = Query(50, ge=1, le=500),
+        me: Principal = reader,
+    ) -> list[SearchHit]:
+        stmt = filtered(select(Recording, snippet(q).label("snippet")), q=q)
+        stmt = stmt.order_by(func.ts_rank(Recording.transcript_tsv, ts_query(q)).desc(), Recording.id.desc())
+        stmt = scoped(stmt.limit(limit), me, Recording.agent, Recording.queue, agents_see_own=agents_hear_own)
+        async with db.session() as s:
+            rows = (await s.execute(stmt)).all()
+        return [
+            SearchHit.model_validate({**RecordingView.model_validate(r).model_dump(), "snippet": hit})
+            for r, hit in rows
+        ]
+
+    @router.get("/usage", response_model=DiskUsage, summary="What the kept recordings weigh, and the disk (admins)")
+    async def usage(_: Principal = admin) -> DiskUsage:
+        if retention is None:
+            raise ServiceUnavailable("no retention job in this controller")
+        return await retention.usage()
 
     @router.get("/access-log", response_model=list[AccessView], summary="Who played which recording (admins)")
     async def access_log(
@@ -95,7 +149,8 @@ def build_router(db: Database, root: Path, access: Access, agents_hear_own: bool
     @router.get(
         "/{recording_id}/audio",
         response_class=FileResponse,
-        summary="The WAV file (audited before it is served; 503 if the audit cannot be written)",
+        summary="The audio (Ogg/Opus, or WAV for older ones; byte ranges served), audited before it is served "
+        "(503 if the audit cannot be written)",
     )
     async def audio(
         request: Request,
@@ -104,6 +159,8 @@ def build_router(db: Database, root: Path, access: Access, agents_hear_own: bool
         me: Principal = reader,
     ) -> FileResponse:
         rec = await visible(recording_id, me)
+        if rec.purged_at is not None:
+            raise NotFound(f"recording {recording_id}'s file was deleted at the end of its retention")
         path = (root / rec.path).resolve()
         if base not in path.parents or not await asyncio.to_thread(path.is_file):
             raise NotFound(f"recording {recording_id}'s file is missing")
@@ -127,8 +184,8 @@ def build_router(db: Database, root: Path, access: Access, agents_hear_own: bool
         log.info("recording served", recording=rec.id, user=me.username, action=action)
         return FileResponse(
             path,
-            media_type="audio/wav",
-            filename=f"{rec.call_id}.wav",
+            media_type=MEDIA_TYPES.get(rec.format, "application/octet-stream"),
+            filename=f"{rec.call_id}{SUFFIXES.get(rec.format, path.suffix)}",
             content_disposition_type="attachment" if download else "inline",
         )
 

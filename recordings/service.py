@@ -1,9 +1,12 @@
-"""Recording metadata: once a recorded call ends, describe its file (duration, size, checksum) in the database.
+"""Recording metadata: once a recorded call ends, make its file the one a browser plays and describe it.
 
-MixMonitor finishes writing after the hangup, so we wait for the file to stop growing; file work
-(hashing, reading the WAV header) runs in a thread, never on the event loop. The metadata goes through
-the durable outbox; a reconcile pass (at start and every few minutes) describes any recent file that
-still has no row (its call ended while the controller was down).
+MixMonitor finishes writing after the hangup, so we wait for the WAV to stop growing; then it is encoded
+to Ogg/Opus (a niced ``opusenc`` process, one at a time), the compressed file is described (duration,
+size, checksum) and the WAV deleted. File work (hashing, reading the WAV header) runs in a thread, never
+on the event loop. The metadata goes through the durable outbox; a reconcile pass (at start and every few
+minutes) describes any recent WAV that still has no row (its call ended while the controller was down)
+and removes a WAV left beside its compressed file. When the encoder is missing or fails, the WAV itself
+is kept and described (format ``wav``), so no recording is lost for a codec.
 """
 
 from __future__ import annotations
@@ -16,8 +19,9 @@ import wave
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy import func, select, text
+from sqlalchemy import case, func, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -27,8 +31,11 @@ from hotline.columns import fit_row
 from hotline.db import Database
 from hotline.logs import bind_call, get_logger
 from hotline.outbox import Outbox
+from recordings.live import LiveRecordings
 from recordings.models import Recording
-from recordings.records import RecordingRecord
+from recordings.policy import Policy, RecordingsConfig
+from recordings.records import Pause, RecordingRecord
+from recordings.transcode import OPUS, TranscodeError, to_opus
 
 log = get_logger(__name__)
 
@@ -42,17 +49,25 @@ class FileFacts:
     sha256: str
 
 
-def describe(path: Path) -> FileFacts:
+def wav_seconds(path: Path) -> float:
+    try:
+        with wave.open(str(path)) as w:
+            return w.getnframes() / float(w.getframerate() or 1)
+    except (wave.Error, EOFError):
+        return 0.0
+
+
+def checksum(path: Path) -> tuple[int, str]:
     digest = hashlib.sha256()
     with path.open("rb") as f:
         for chunk in iter(lambda: f.read(1 << 20), b""):
             digest.update(chunk)
-    try:
-        with wave.open(str(path)) as w:
-            duration = w.getnframes() / float(w.getframerate() or 1)
-    except (wave.Error, EOFError):
-        duration = 0.0
-    return FileFacts(duration, path.stat().st_size, digest.hexdigest())
+    return path.stat().st_size, digest.hexdigest()
+
+
+def describe(path: Path) -> FileFacts:
+    size, sha = checksum(path)
+    return FileFacts(wav_seconds(path), size, sha)
 
 
 def _size(path: Path) -> int:
@@ -78,15 +93,17 @@ async def wait_until_stable(path: Path, timeout: float = 10.0, interval: float =
 
 async def store_recordings(session: AsyncSession, records: list[RecordingRecord]) -> None:
     """One row per call. Delivered twice, it lands once; what a second record knows (agent, queue, customer)
-    fills what the first did not (a file found by the reconcile pass before its call's record arrived)."""
+    fills what the first did not (a file found by the reconcile pass before its call's record arrived), and
+    the latest description of the file (path, format, size, checksum) wins."""
     table = Recording.__table__
     rows = list({r.call_id: fit_row(table, r.model_dump()) for r in records}.values())
     stmt = pg_insert(Recording)
+    ex = stmt.excluded
+    keep_known = {c: func.coalesce(table.c[c], ex[c]) for c in ("agent", "queue", "customer_id", "policy")}
+    file_facts = {c: ex[c] for c in ("path", "format", "size_bytes", "sha256", "duration_seconds")}
+    lists = {c: case((func.jsonb_array_length(ex[c]) > 0, ex[c]), else_=table.c[c]) for c in ("legs", "pauses")}
     await session.execute(
-        stmt.on_conflict_do_update(
-            index_elements=["call_id"],
-            set_={c: func.coalesce(table.c[c], stmt.excluded[c]) for c in ("agent", "queue", "customer_id")},
-        ),
+        stmt.on_conflict_do_update(index_elements=["call_id"], set_={**keep_known, **file_facts, **lists}),
         rows,
     )
 
@@ -105,13 +122,31 @@ def _recent_files(root: Path, days: list[str], settled_before: float) -> list[Pa
     return found
 
 
+def _legs(call: CallRecord) -> list[dict[str, Any]]:
+    return [leg.model_dump(mode="json", exclude_none=True) for leg in call.legs]
+
+
 class RecordingCatalog:
-    def __init__(self, db: Database, outbox: Outbox, recordings_dir: Path, *, reconcile_every: float = 300.0) -> None:
+    def __init__(
+        self,
+        db: Database,
+        outbox: Outbox,
+        recordings_dir: Path,
+        config: RecordingsConfig | None = None,
+        live: LiveRecordings | None = None,
+        *,
+        reconcile_every: float = 300.0,
+    ) -> None:
         self.db = db
         self.outbox = outbox
         self.root = recordings_dir
+        self.config = config or RecordingsConfig()
+        self.live = live
         self.reconcile_every = reconcile_every
         self.settle_seconds = 30.0
+        self.transcoded = 0
+        self.transcode_failures = 0
+        self._encoding = asyncio.Semaphore(1)  # one encoder at a time: the live calls keep the cores
         self.task = Periodic("recordings reconcile", self.reconcile, reconcile_every)
         outbox.register(KIND, RecordingRecord, store_recordings)
 
@@ -129,39 +164,90 @@ class RecordingCatalog:
 
     async def on_call_ended(self, e: CallEnded) -> None:
         call = e.record
-        if call.answered_at is None:
-            return
+        pauses, on_demand = self.live.finish(call.call_id) if self.live else ([], False)
         with bind_call(call.call_id):
             candidates = self.candidates(call)
             path = await asyncio.to_thread(lambda: next((p for p in candidates if p.exists()), candidates[0]))
+            if call.answered_at is None:
+                await self._drop_if_empty(path)
+                return
+            policy = Policy.on_demand if on_demand else self.config.policy(call.queue)
+            if policy is not Policy.all and not on_demand and not await asyncio.to_thread(path.exists):
+                log.info("call not recorded by its queue's policy", queue=call.queue, policy=policy.value)
+                return
             if not await wait_until_stable(path):
+                if await asyncio.to_thread(path.with_suffix(".opus").exists):
+                    return  # already made (the reconcile pass was first)
                 log.error("answered call has no recording file", expected=[str(p) for p in candidates])
                 return
-            await self._keep(call.call_id, path, call.agent, call.queue, call.customer_id)
+            await self._keep(
+                call.call_id,
+                path,
+                call.agent,
+                call.queue,
+                call.customer_id,
+                policy=policy,
+                legs=_legs(call),
+                pauses=pauses,
+            )
+
+    async def _drop_if_empty(self, path: Path) -> None:
+        """A caller never bridged leaves MixMonitor's empty WAV (header only): nothing to keep."""
+        if await wait_until_stable(path, timeout=3.0) and await asyncio.to_thread(wav_seconds, path) == 0:
+            await asyncio.to_thread(path.unlink, True)
 
     async def _keep(
-        self, call_id: str, path: Path, agent: str | None, queue: str | None, customer_id: int | None
+        self,
+        call_id: str,
+        path: Path,
+        agent: str | None,
+        queue: str | None,
+        customer_id: int | None,
+        *,
+        policy: Policy | None = None,
+        legs: list[dict[str, Any]] | None = None,
+        pauses: list[Pause] | None = None,
     ) -> None:
-        facts = await asyncio.to_thread(describe, path)
+        seconds = await asyncio.to_thread(wav_seconds, path)
+        if seconds == 0:
+            log.info("empty recording dropped (never bridged)", path=str(path.relative_to(self.root)))
+            await asyncio.to_thread(path.unlink, True)
+            return
+        kept, fmt = path, "wav"
+        async with self._encoding:
+            try:
+                kept = await to_opus(
+                    path, bitrate_kbps=self.config.transcode.bitrate_kbps, timeout=self.config.transcode.timeout_s
+                )
+                fmt = OPUS
+                self.transcoded += 1
+            except TranscodeError as e:
+                self.transcode_failures += 1
+                log.error("recording kept as WAV: not transcoded", error=str(e))
+        size, sha = await asyncio.to_thread(checksum, kept)
         record = RecordingRecord(
             call_id=call_id,
-            path=str(path.relative_to(self.root)),
+            path=str(kept.relative_to(self.root)),
             agent=agent,
             queue=queue,
             customer_id=customer_id,
-            **facts.__dict__,
+            duration_seconds=round(seconds, 3),
+            size_bytes=size,
+            sha256=sha,
+            format=fmt,
+            policy=(policy or self.config.policy(queue)).value,
+            legs=legs or [],
+            pauses=[p.model_dump() for p in pauses or []],
         )
         await self.outbox.put(KIND, record)
-        log.info(
-            "recording kept for storing",
-            path=record.path,
-            seconds=round(facts.duration_seconds, 1),
-            size=facts.size_bytes,
-        )
+        if kept != path:
+            await asyncio.to_thread(path.unlink, True)
+        log.info("recording kept for storing", path=record.path, seconds=round(seconds, 1), size=size, format=fmt)
 
     async def reconcile(self) -> int:
         """Rows for recording files of the last two days that have none (their call ended while the controller
-        was down, or before their metadata was kept); returns how many were kept for storing."""
+        was down, or before their metadata was kept); returns how many were kept for storing. A WAV whose
+        compressed file is already described is removed."""
         today = datetime.now().astimezone()
         days = [(today - timedelta(days=d)).strftime("%Y/%m/%d") for d in range(3)]
         files = await asyncio.to_thread(_recent_files, self.root, days, time.time() - self.settle_seconds)
@@ -169,10 +255,11 @@ class RecordingCatalog:
             return 0
         by_id = {p.stem: p for p in files}
         async with self.db.session() as s:
-            known = set(
-                (await s.execute(select(Recording.call_id).where(Recording.call_id.in_(list(by_id))))).scalars()
+            known = await s.execute(
+                select(Recording.call_id, Recording.format).where(Recording.call_id.in_(list(by_id)))
             )
-            missing = [i for i in by_id if i not in known]
+            formats: dict[str, str] = {call_id: fmt for call_id, fmt in known}
+            missing = [i for i in by_id if i not in formats]
             calls = {}
             if missing:
                 calls = {
@@ -182,6 +269,10 @@ class RecordingCatalog:
                         {"ids": missing},
                     )
                 }
+        for call_id, fmt in formats.items():
+            wav = by_id[call_id]
+            if fmt != "wav" and await asyncio.to_thread(wav.with_suffix(".opus").is_file):
+                await asyncio.to_thread(wav.unlink, True)
         for call_id in missing:
             call = calls.get(call_id)
             with bind_call(call_id):

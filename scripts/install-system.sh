@@ -7,6 +7,8 @@ PKGS=(
   libsqlite3-dev uuid-dev libssl-dev debian-archive-keyring
   # runtime: sounds, prompts, database
   asterisk-core-sounds-en asterisk-core-sounds-en-gsm asterisk-moh-opsound-gsm espeak-ng sox
+  # recordings: the compressed file a browser plays (opusenc), and its decoding for transcription (opusdec)
+  opus-tools
   postgresql python3-venv
   # tests: SIP traffic, browser
   sip-tester chromium

@@ -12,6 +12,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -403,6 +404,12 @@ def make_audio(workdir: Path) -> None:
 
 
 def sox_stat(path: Path) -> dict[str, float]:
+    """sox's ``stat`` of an audio file; an Ogg/Opus recording is decoded to 8 kHz WAV by opusdec first."""
+    if path.suffix == ".opus":
+        with tempfile.TemporaryDirectory() as tmp:
+            wav = Path(tmp) / "decoded.wav"
+            subprocess.run(["opusdec", "--quiet", "--rate", "8000", str(path), str(wav)], check=True)
+            return sox_stat(wav)
     r = subprocess.run(["sox", str(path), "-n", "stat"], capture_output=True, text=True, check=True)
     stats = {}
     for line in r.stderr.splitlines():

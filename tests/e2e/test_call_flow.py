@@ -111,7 +111,8 @@ async def test_known_caller_pops_before_answer_and_is_recorded(
 
     rec = await fetch_row(stack, "SELECT * FROM recordings WHERE call_id = $1", pop["call_id"])
     path = stack.var / "recordings" / rec["path"]
-    assert path.exists()
+    assert path.exists() and rec["format"] == "opus" and path.suffix == ".opus"  # one compressed file per call
+    assert not path.with_suffix(".wav").exists() and rec["policy"] == "all"
     stats = sox_stat(path)
     assert abs(stats["Length (seconds)"] - row["talk_seconds"]) < 1.5, (stats, row["talk_seconds"])
     assert stats["RMS     amplitude"] > 0.02, stats  # both parties' audio, not silence

@@ -112,6 +112,13 @@ MATRIX: dict[tuple[str, str], tuple[set[str], Any]] = {
     ("GET", "/api/recordings/access-log"): (ADMIN, None),
     ("GET", "/api/recordings/{recording_id}"): (OWNER_SIDE, None),
     ("GET", "/api/recordings/{recording_id}/audio"): (OWNER_SIDE, None),
+    ("GET", "/api/recordings/search"): (READERS, None),  # scoped inside like the catalogue (422 here: no q)
+    ("GET", "/api/recordings/usage"): (ADMIN, None),
+    # the desk's recording controls: the signed-in agent's own call only (404 here: no call)
+    ("GET", "/api/calls/me/recording"): (AGENTS, None),
+    ("POST", "/api/calls/me/recording/start"): (AGENTS, None),
+    ("POST", "/api/calls/me/recording/pause"): (AGENTS, None),
+    ("POST", "/api/calls/me/recording/resume"): (AGENTS, None),
     ("GET", "/api/admin/outbox"): (ADMIN, None),
     ("POST", "/api/admin/outbox/retry"): (ADMIN, {"ids": [1]}),
     ("GET", "/api/work-orders"): (STAFF, None),

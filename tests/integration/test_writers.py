@@ -106,10 +106,13 @@ async def test_recording_metadata_describes_the_file(db: Database, tmp_path: Pat
     assert len(recs) == 1
     rec = recs[0]
     assert rec.call_id == "200.5" and rec.agent == "1002"
-    assert rec.path == str(path.relative_to(tmp_path / "rec"))
+    opus = path.with_suffix(".opus")  # one compressed file per call (opusenc), the WAV gone
+    assert rec.path == str(opus.relative_to(tmp_path / "rec")) and rec.format == "opus"
+    assert not path.exists() and opus.read_bytes()[:4] == b"OggS" and b"OpusHead" in opus.read_bytes()[:64]
     assert abs(rec.duration_seconds - 2.5) < 0.01
-    assert rec.size_bytes == path.stat().st_size
-    assert rec.sha256 == hashlib.sha256(path.read_bytes()).hexdigest()
+    assert rec.size_bytes == opus.stat().st_size < 2.5 * 16000 * 2 / 5  # under a fifth of the WAV
+    assert rec.sha256 == hashlib.sha256(opus.read_bytes()).hexdigest()
+    assert not (path.parent / "200.6.wav").exists()
 
 
 async def test_recent_contacts_newest_first_and_only_the_customers(db: Database) -> None:
@@ -164,5 +167,6 @@ async def test_reconcile_describes_recent_files_that_have_no_row(db: Database, t
     await outbox.stop()
     async with db.session() as s:
         rec = (await s.execute(select(Recording).where(Recording.call_id == "300.1"))).scalar_one()
-    assert (rec.agent, rec.queue, rec.customer_id, rec.path) == ("1003", "support", 2, f"{day}/300.1.wav")
+    assert (rec.agent, rec.queue, rec.customer_id, rec.path) == ("1003", "support", 2, f"{day}/300.1.opus")
+    assert not (root / day / "300.1.wav").exists() and (root / day / "300.2.wav").exists()  # 300.2's row: a WAV
     assert abs(rec.duration_seconds - 0.5) < 0.01

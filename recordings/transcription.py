@@ -1,0 +1,119 @@
+"""Background transcription: one recording at a time, oldest pending first, each in its own niced process
+(``recordings.asr``) with a time limit, so a live call never waits for a decoder. The transcript is
+stored on the recording's row; PostgreSQL keeps its ``tsvector`` for the keyword search."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sqlalchemy import select, update
+
+from hotline.background import Periodic
+from hotline.db import Database
+from hotline.logs import get_logger
+from recordings.models import Recording
+from recordings.policy import Transcription
+
+log = get_logger(__name__)
+
+PENDING, DONE, FAILED = "pending", "done", "failed"
+
+
+class TranscriptionError(RuntimeError):
+    pass
+
+
+async def run_asr(path: Path, settings: Transcription) -> str:
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "recordings.asr",
+        "--language",
+        settings.language,
+        "--nice",
+        str(settings.nice),
+        str(path),
+        stdin=asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    try:
+        out, err = await asyncio.wait_for(proc.communicate(), settings.timeout_s)
+    except TimeoutError:
+        proc.kill()
+        await proc.wait()
+        raise TranscriptionError(f"longer than {settings.timeout_s:.0f} s") from None
+    if proc.returncode != 0:
+        tail = err.decode(errors="replace").strip().splitlines()[-1:] or ["no output"]
+        raise TranscriptionError(f"exit {proc.returncode}: {tail[0]}")
+    try:
+        return str(json.loads(out)["text"])
+    except (ValueError, KeyError) as e:
+        raise TranscriptionError(f"unreadable output: {out[:200]!r}") from e
+
+
+class Transcriber:
+    def __init__(
+        self,
+        db: Database,
+        root: Path,
+        settings: Transcription,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self.db = db
+        self.root = root
+        self.settings = settings
+        self.clock = clock
+        self.done = 0
+        self.failed = 0
+        self.task = Periodic("recordings transcription", self.drain, settings.every_s)
+
+    def start(self) -> None:
+        if self.settings.enabled:
+            self.task.start()
+
+    async def stop(self) -> None:
+        await self.task.stop()
+
+    async def drain(self, limit: int = 50) -> int:
+        """Transcribe pending recordings one after the other (at most ``limit`` a run); how many were done."""
+        count = 0
+        while count < limit and await self.step():
+            count += 1
+        return count
+
+    async def step(self) -> bool:
+        """The oldest pending recording still on disk; False when there is none."""
+        async with self.db.session() as s:
+            row = (
+                await s.execute(
+                    select(Recording.id, Recording.path)
+                    .where(Recording.transcript_state == PENDING, Recording.purged_at.is_(None))
+                    .order_by(Recording.id)
+                    .limit(1)
+                )
+            ).first()
+        if row is None:
+            return False
+        values: dict[str, object]
+        try:
+            text = await run_asr(self.root / row.path, self.settings)
+            values = {"transcript": text, "transcript_state": DONE}
+            self.done += 1
+        except (TranscriptionError, OSError) as e:
+            log.warning("recording not transcribed", recording=row.id, error=str(e))
+            values = {"transcript_state": FAILED}
+            self.failed += 1
+        async with self.db.session() as s:
+            await s.execute(
+                update(Recording)
+                .where(Recording.id == row.id)
+                .values(**values, transcript_language=self.settings.language, transcribed_at=self.clock())
+            )
+            await s.commit()
+        return True
