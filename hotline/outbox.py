@@ -6,8 +6,9 @@ delivers pending records in order, batched per kind, and deletes them locally on
 commit. It lingers a moment after being woken so that what one call leaves behind (its record, its legs, the
 agents' state changes) travels together: every kind of a window in one PostgreSQL transaction, each a
 statement of its own, falling back to one transaction per kind when that fails. A transaction costs the
-controller far more CPU than a row, so this is most of what a call costs it at the database. A crash between the two re-delivers the batch: every sink
-is idempotent (an upsert on a natural key), so each record lands exactly once.
+controller far more CPU than a row, so this is most of what a call costs it at the database. A crash between
+the commit and the local delete re-delivers the batch: every sink is idempotent (an upsert on a natural key),
+so each record lands exactly once.
 
 Errors are sorted: a transient one (connection refused or lost, a frozen database's timeout, a restart,
 a serialisation failure) keeps the records and retries with back-off, forever; a permanent one (bad
