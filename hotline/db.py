@@ -33,9 +33,9 @@ def _ping_idle_connections(engine: AsyncEngine) -> None:
     """A database restart leaves the pool's connections dead, and a read must not fail on one. SQLAlchemy's
     ``pool_pre_ping`` checks at every checkout, three round trips each time (it doubled the transactions of
     a call). A connection the server closed is known locally and replaced at once; one in use moments ago
-        was alive moments ago; only one that rested a while is pinged. A failed ping has the pool replace the
-    connection (``DisconnectionError``); ``back()`` also
-    drops them all once the health probe sees the database return."""
+    was alive moments ago; only one that rested a while is pinged. A failed ping has the pool replace the
+    connection (``DisconnectionError``); ``back()`` also drops them all once the health probe sees the
+    database return."""
 
     @event.listens_for(engine.sync_engine, "checkin")
     def _rested_from(dbapi_connection: Any, record: Any) -> None:
