@@ -18,65 +18,39 @@ import json
 import multiprocessing as mp
 import os
 import resource
-import socket
-import statistics
 import sys
 import time
 
-import uvicorn
 from fastapi import FastAPI
 
 import cti.routes
+from bench.scaffold import (
+    NoCustomers,
+    ami_login,
+    controller,
+    free_port,
+    measured,
+    memory_sessions,
+    paced,
+    percentiles,
+    serve_fake_ami,
+    tokens_for,
+)
 from cti.events import AgentOffered
 from cti.hub import AgentHub
 from cti.registry import CallRegistry
 from hotline.ami import AmiClient
-from hotline.auth import Access, Sessions
-from hotline.auth.models import User, UserSession
+from hotline.auth import Access
+from hotline.auth.models import User
 from hotline.bus import EventBus
-from hotline.db import Database
 from hotline.logs import setup_logging
-
-
-class MemorySessions(Sessions):
-    """Sessions kept in memory only: the benchmark has no database (last-seen writes fail quietly)."""
-
-    async def _store(self, row: UserSession) -> None:
-        row.id = int(row.user_id)
-
-
-async def desk_tokens(sessions: Sessions, agents: int) -> dict[str, str]:
-    tokens = {}
-    for i in range(agents):
-        ext = str(1001 + i)
-        user = User(id=i + 1, username=ext, display_name=ext, roles=["agent"], supervised_queues=[])
-        tokens[ext] = (await sessions.issue(user, "127.0.0.1"))[0]
-    return tokens
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 # ---- the fake Asterisk (child process) -----------------------------------------------------------
 def fake_ami(port: int, events: int, rate: float, agents: int, ready: mp.Event, go: mp.Event) -> None:
     async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        writer.write(b"Asterisk Call Manager/9.0.0\r\n")
-        login = await reader.readuntil(b"\r\n\r\n")
-        action_id = next(line.split(": ", 1)[1] for line in login.decode().split("\r\n") if line.startswith("ActionID"))
-        writer.write(f"Response: Success\r\nActionID: {action_id}\r\nMessage: Authentication accepted\r\n\r\n".encode())
-        writer.write(b"Event: FullyBooted\r\nPrivilege: system,all\r\nStatus: Fully Booted\r\n\r\n")
-        await writer.drain()
-        await asyncio.get_running_loop().run_in_executor(None, go.wait)
-        interval = 1.0 / rate
-        start = time.perf_counter()
-        for i in range(events):
-            target = start + i * interval
-            delay = target - time.perf_counter()
-            if delay > 0:
-                await asyncio.sleep(delay)
+        await ami_login(reader, writer, go)
+        async for i in paced(events, rate):
             agent = 1001 + i % agents
             writer.write(
                 (
@@ -90,13 +64,7 @@ def fake_ami(port: int, events: int, rate: float, agents: int, ready: mp.Event, 
         await asyncio.sleep(3)
         writer.close()
 
-    async def main() -> None:
-        server = await asyncio.start_server(serve, "127.0.0.1", port)
-        ready.set()
-        async with server:
-            await asyncio.sleep(events / rate + 30)
-
-    asyncio.run(main())
+    serve_fake_ami(port, serve, events / rate + 30, ready)
 
 
 # ---- the desks (child process) -------------------------------------------------------------------
@@ -135,12 +103,14 @@ def desks(http_port: int, tokens: dict[str, str], agents: int, events: int, conn
 
 
 # ---- the controller (this process) ---------------------------------------------------------------
-class NoCustomers:
-    async def card_by_phone(self, number: str | None) -> None:
-        return None
+def agent_users(agents: int) -> list[User]:
+    return [
+        User(id=i + 1, username=str(1001 + i), display_name=str(1001 + i), roles=["agent"], supervised_queues=[])
+        for i in range(agents)
+    ]
 
 
-async def controller(args: argparse.Namespace) -> None:
+async def run(args: argparse.Namespace) -> None:
     ami_port, http_port = free_port(), free_port()
     ctx = mp.get_context("spawn")
     ready, go, connected = ctx.Event(), ctx.Event(), ctx.Event()
@@ -157,35 +127,22 @@ async def controller(args: argparse.Namespace) -> None:
     registry.register_ami(ami.on)
     # the AgentCalled-only stream never hangs up: keep the registry from growing without bound
     bus.subscribe(AgentOffered, lambda e: registry.calls.pop(e.pop.call_id, None))
-    sessions = MemorySessions(Database("postgresql+asyncpg://bench@127.0.0.1:1/none"))
-    tokens = await desk_tokens(sessions, args.agents)
+    sessions = memory_sessions()
+    users = agent_users(args.agents)
+    tokens = dict(zip((u.username for u in users), await tokens_for(sessions, users), strict=True))
     app = FastAPI()
     app.include_router(cti.routes.build_router(hub, Access(sessions)))
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=http_port, log_level="warning"))
-    serve_task = asyncio.create_task(server.serve())
-    while not server.started:  # noqa: ASYNC110 - uvicorn offers no event for this
-        await asyncio.sleep(0.05)
-    await ami.start()
-    assert await ami.wait_connected(10), "AMI login failed"
-
-    desk_proc = ctx.Process(target=desks, args=(http_port, tokens, args.agents, args.events, connected, results))
-    desk_proc.start()
-    await asyncio.get_running_loop().run_in_executor(None, connected.wait, 30)
-    cpu0 = time.process_time()
-    t0 = time.perf_counter()
-    go.set()
-    latencies = await asyncio.get_running_loop().run_in_executor(None, results.get, True, args.events / 50 + 90)
-    wall = time.perf_counter() - t0
-    cpu = time.process_time() - cpu0
-    await ami.stop()
-    server.should_exit = True
-    await serve_task
+    async with controller(app, http_port, ami):
+        desk_proc = ctx.Process(target=desks, args=(http_port, tokens, args.agents, args.events, connected, results))
+        desk_proc.start()
+        await asyncio.get_running_loop().run_in_executor(None, connected.wait, 30)
+        window = await measured(go, results, args.events / 50 + 90)
     desk_proc.join(10)
     ami_proc.terminate()
     ami_proc.join(10)
 
-    ms = sorted(x * 1000 for x in latencies)
-    q = statistics.quantiles(ms, n=100)
+    ms, q = percentiles(window.result)
+    cpu, wall = window.cpu, window.wall
     rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(
         f"screen-pop latency, AgentCalled written by AMI → frame read at the desk ({len(ms)}/{args.events} pops, "
@@ -211,7 +168,7 @@ def main() -> None:
     sys.stderr = open(os.devnull, "w")  # log lines cost CPU, not screen space
     setup_logging(args.log_level)
     os.environ.setdefault("PYTHONHASHSEED", "0")
-    asyncio.run(controller(args))
+    asyncio.run(run(args))
 
 
 if __name__ == "__main__":

@@ -19,16 +19,26 @@ import json
 import multiprocessing as mp
 import os
 import resource
-import statistics
 import sys
 import time
 from datetime import UTC, datetime
 
-import uvicorn
 from fastapi import FastAPI
 
 import floor.routes
-from bench.screenpop import MemorySessions, NoCustomers, free_port
+from bench.scaffold import (
+    NoCustomers,
+    ami_event,
+    ami_login,
+    controller,
+    free_port,
+    measured,
+    memory_sessions,
+    paced,
+    percentiles,
+    serve_fake_ami,
+    tokens_for,
+)
 from cti.registry import CallRegistry
 from floor.board import Wallboard
 from floor.config import FloorConfig
@@ -36,10 +46,9 @@ from floor.feed import Floor
 from floor.stats import FloorStats
 from floor.supervise import Supervision
 from hotline.ami import AmiClient
-from hotline.auth import Access, Sessions
+from hotline.auth import Access
 from hotline.auth.models import User
 from hotline.bus import EventBus
-from hotline.db import Database
 from hotline.logs import setup_logging
 
 
@@ -47,57 +56,34 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-async def board_tokens(sessions: Sessions, boards: int) -> list[str]:
-    tokens = []
-    for i in range(boards):
-        user = User(
-            id=i + 1, username=f"sup{i}", display_name=f"sup{i}", roles=["supervisor"], supervised_queues=["support"]
-        )
-        tokens.append((await sessions.issue(user, "127.0.0.1"))[0])
-    return tokens
+def supervisors(boards: int) -> list[User]:
+    return [
+        User(id=i + 1, username=f"sup{i}", display_name=f"sup{i}", roles=["supervisor"], supervised_queues=["support"])
+        for i in range(boards)
+    ]
 
 
 # ---- the fake Asterisk (child process) -----------------------------------------------------------
 def fake_ami(port: int, calls: int, rate: float, agents: int, ready: mp.Event, go: mp.Event) -> None:
-    def event(name: str, **fields: str) -> bytes:
-        return (f"Event: {name}\r\n" + "".join(f"{k}: {v}\r\n" for k, v in fields.items()) + "\r\n").encode()
-
     async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        writer.write(b"Asterisk Call Manager/9.0.0\r\n")
-        login = await reader.readuntil(b"\r\n\r\n")
-        action_id = next(line.split(": ", 1)[1] for line in login.decode().split("\r\n") if line.startswith("ActionID"))
-        writer.write(f"Response: Success\r\nActionID: {action_id}\r\nMessage: Authentication accepted\r\n\r\n".encode())
-        writer.write(b"Event: FullyBooted\r\nPrivilege: system,all\r\nStatus: Fully Booted\r\n\r\n")
-        await writer.drain()
-        await asyncio.get_running_loop().run_in_executor(None, go.wait)
-        interval = 1.0 / rate
-        start = time.perf_counter()
-        for i in range(calls):
-            delay = start + i * interval - time.perf_counter()
-            if delay > 0:
-                await asyncio.sleep(delay)
+        await ami_login(reader, writer, go)
+        async for i in paced(calls, rate):
             agent = 1001 + i % agents
             uid = f"{time.time():.6f}"
             dest = f"{uid}-a"
             chan, dest_chan = f"PJSIP/carrier-{i:08x}", f"PJSIP/{agent}-{i:08x}"
             common = {"Channel": chan, "Uniqueid": uid, "Linkedid": uid, "Queue": "support"}
             member = {"Interface": f"PJSIP/{agent}", "DestChannel": dest_chan, "DestUniqueid": dest}
-            writer.write(event("QueueCallerJoin", **common, CallerIDNum=f"1380013{i % 10000:04d}", Position="1"))
-            writer.write(event("AgentCalled", **common, **member))
-            writer.write(event("AgentConnect", **common, **member, HoldTime="0"))
-            writer.write(event("Hangup", Channel=dest_chan, Uniqueid=dest, Linkedid=uid, Cause="16"))
-            writer.write(event("Hangup", Channel=chan, Uniqueid=uid, Linkedid=uid, Cause="16"))
+            writer.write(ami_event("QueueCallerJoin", **common, CallerIDNum=f"1380013{i % 10000:04d}", Position="1"))
+            writer.write(ami_event("AgentCalled", **common, **member))
+            writer.write(ami_event("AgentConnect", **common, **member, HoldTime="0"))
+            writer.write(ami_event("Hangup", Channel=dest_chan, Uniqueid=dest, Linkedid=uid, Cause="16"))
+            writer.write(ami_event("Hangup", Channel=chan, Uniqueid=uid, Linkedid=uid, Cause="16"))
             await writer.drain()
         await asyncio.sleep(5)
         writer.close()
 
-    async def main() -> None:
-        server = await asyncio.start_server(serve, "127.0.0.1", port)
-        ready.set()
-        async with server:
-            await asyncio.sleep(calls / rate + 40)
-
-    asyncio.run(main())
+    serve_fake_ami(port, serve, calls / rate + 40, ready)
 
 
 # ---- the wallboards (child process) --------------------------------------------------------------
@@ -139,7 +125,7 @@ def wallboards(http_port: int, tokens: list[str], calls: int, connected: mp.Even
 
 
 # ---- the controller (this process) ---------------------------------------------------------------
-async def controller(args: argparse.Namespace) -> None:
+async def run(args: argparse.Namespace) -> None:
     ami_port, http_port = free_port(), free_port()
     ctx = mp.get_context("spawn")
     ready, go, connected = ctx.Event(), ctx.Event(), ctx.Event()
@@ -161,38 +147,23 @@ async def controller(args: argparse.Namespace) -> None:
     board = Wallboard(stats, bus)
     board.subscribe()
     feed.listeners.append(board.on_changes)
-    sessions = MemorySessions(Database("postgresql+asyncpg://bench@127.0.0.1:1/none"))
-    tokens = await board_tokens(sessions, args.boards)
+    sessions = memory_sessions()
+    tokens = await tokens_for(sessions, supervisors(args.boards))
     supervision = Supervision(sessions.db, ami, bus, stats, lambda: None, utc_now)  # type: ignore[arg-type,return-value]
     app = FastAPI()
     app.include_router(floor.routes.build_router(board, supervision, Access(sessions)))
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=http_port, log_level="warning"))
-    serve_task = asyncio.create_task(server.serve())
-    while not server.started:  # noqa: ASYNC110 - uvicorn offers no event for this
-        await asyncio.sleep(0.05)
-    await ami.start()
-    assert await ami.wait_connected(10), "AMI login failed"
-
-    board_proc = ctx.Process(target=wallboards, args=(http_port, tokens, args.calls, connected, results))
-    board_proc.start()
-    await asyncio.get_running_loop().run_in_executor(None, connected.wait, 30)
-    cpu0 = time.process_time()
-    t0 = time.perf_counter()
-    go.set()
-    latencies, messages = await asyncio.get_running_loop().run_in_executor(
-        None, results.get, True, args.calls / 20 + 90
-    )
-    wall = time.perf_counter() - t0
-    cpu = time.process_time() - cpu0
-    await ami.stop()
-    server.should_exit = True
-    await serve_task
+    async with controller(app, http_port, ami):
+        board_proc = ctx.Process(target=wallboards, args=(http_port, tokens, args.calls, connected, results))
+        board_proc.start()
+        await asyncio.get_running_loop().run_in_executor(None, connected.wait, 30)
+        window = await measured(go, results, args.calls / 20 + 90)
     board_proc.join(10)
     ami_proc.terminate()
     ami_proc.join(10)
 
-    ms = sorted(x * 1000 for x in latencies)
-    q = statistics.quantiles(ms, n=100)
+    latencies, messages = window.result
+    ms, q = percentiles(latencies)
+    cpu, wall = window.cpu, window.wall
     rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(
         f"wallboard latency, AgentCalled written by AMI → the agent's row read at a wallboard "
@@ -216,7 +187,7 @@ def main() -> None:
     args = parser.parse_args()
     sys.stderr = open(os.devnull, "w")  # log lines cost CPU, not screen space
     setup_logging(args.log_level)
-    asyncio.run(controller(args))
+    asyncio.run(run(args))
 
 
 if __name__ == "__main__":
