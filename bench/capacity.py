@@ -1,7 +1,9 @@
 """Full path vs pure dialplan: the same SIP load through hotline's FastAGI IVR (number 11183) and through an
 equivalent IVR written in dialplan alone (11184, rendered into extensions_local.conf for this run), on the
 same real stack, interleaved in rounds. Prints, per path: calls completed, failures, Asterisk and
-controller CPU per call, and time from the caller's INVITE to an agent answering; then the ratios.
+controller CPU per call, PostgreSQL transactions per call, time from the caller's INVITE to an agent answering,
+and from the caller entering the queue to the agent being rung (hotline's routing in front of app_queue
+against a bare Queue() of the same queue); then the ratios.
 
 The load: SIPp callers at ``--rate`` calls/s (RTP speech, RFC 2833 digit 0 after 1.5 s, 4 s of talk),
 ten registered agents answered by one SIPp phone after 0.2 s of ringing. Traffic stays on 127.0.0.1;
@@ -63,6 +65,7 @@ class PathResult:
     ami_events: int = 0  # AMI events the controller received during them
     transactions: int = 0  # PostgreSQL transactions (commits and rollbacks) during them
     to_agent: list[float] = field(default_factory=list)
+    queue_to_ring: list[float] = field(default_factory=list)  # caller enters the queue → the agent is rung
 
     def ms_per_call(self, cpu: float) -> float:
         return cpu / max(self.calls, 1) * 1000
@@ -82,6 +85,13 @@ class PathResult:
             f"PostgreSQL transactions/call {self.transactions / max(self.calls, 1):5.1f}  "
             f"INVITE→agent p50 {p50:.2f} s p95 {p95:.2f} s"
         )
+
+    def ring_line(self) -> str:
+        ms = sorted(x * 1000 for x in self.queue_to_ring)
+        if len(ms) < 2:
+            return f"{self.name:<24} queue entry → agent rung: too few samples"
+        q = statistics.quantiles(ms, n=20)
+        return f"{self.name:<24} queue entry → agent rung  p50 {statistics.median(ms):6.1f} ms  p95 {q[18]:6.1f} ms"
 
 
 def ami_events(stack: HotlineStack) -> int:
@@ -115,6 +125,22 @@ async def transactions(stack: HotlineStack) -> int:
             "SELECT xact_commit + xact_rollback FROM pg_stat_database WHERE datname = current_database()"
         )
         return int(value)
+    finally:
+        await conn.close()
+
+
+async def queue_to_ring(stack: HotlineStack, since: float) -> list[float]:
+    """Per call: from the caller entering a queue (QueueCallerJoin) to the first agent leg (AgentCalled, sent as
+    app_queue dials the agent's phone), both as the controller's call model stamped them."""
+    conn = await asyncpg.connect(stack.db_dsn)
+    try:
+        rows = await conn.fetch(
+            "SELECT extract(epoch FROM min(l.started_at) - i.queued_at) AS t FROM interactions i "
+            "JOIN call_legs l ON l.call_id = i.call_id AND l.role = 'agent' "
+            "WHERE i.queued_at IS NOT NULL AND i.started_at >= to_timestamp($1) GROUP BY i.call_id, i.queued_at",
+            since,
+        )
+        return [float(r["t"]) for r in rows]
     finally:
         await conn.close()
 
@@ -193,6 +219,7 @@ async def main(args: argparse.Namespace) -> None:
                     result.calls += ok
                     result.failed += bad
                     result.to_agent += await time_to_agent(stack, since)
+                    result.queue_to_ring += await queue_to_ring(stack, since)
                     print(f"  round {round_ + 1} {result.name}: {ok} ok, {bad} failed", flush=True)
         finally:
             phones.stop_all()
@@ -205,6 +232,11 @@ async def main(args: argparse.Namespace) -> None:
     )
     print("  " + full.line())
     print("  " + base.line())
+    print("  " + full.ring_line())
+    print("  " + base.ring_line())
+    if len(full.queue_to_ring) >= 2 and len(base.queue_to_ring) >= 2:
+        ratio = statistics.median(full.queue_to_ring) / max(statistics.median(base.queue_to_ring), 1e-9)
+        print(f"  queue entry → agent rung, full/bare app_queue (p50) = {ratio:.2f} (goal ≤ 1)")
     completed = full.calls / max(base.calls, 1)
     cpu = (full.asterisk_cpu + full.controller_cpu) / max(full.calls, 1)
     cpu_base = (base.asterisk_cpu + base.controller_cpu) / max(base.calls, 1)
