@@ -80,7 +80,9 @@ class FormView(BaseModel):
 
 class SampleRequest(BaseModel):
     month: str = Field(pattern=MONTH_PATTERN, description="YYYY-MM in the QA time zone")
-    agent: str | None = Field(default=None, max_length=16, description="one agent only (all agents with calls otherwise)")
+    agent: str | None = Field(
+        default=None, max_length=16, description="one agent only (all agents with calls otherwise)"
+    )
 
 
 class SampleView(BaseModel):
