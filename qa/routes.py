@@ -5,6 +5,8 @@ queues' evaluations and resolve disputes."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter, Depends, Query
 from fastapi import Path as PathParam
 from pydantic import BaseModel
@@ -31,7 +33,10 @@ from qa.services.forms import FormBook
 from qa.services.reviews import Reviews
 from qa.services.sampler import Sampler
 
-Id = PathParam(ge=1, le=2**31 - 1)
+
+def _id() -> Any:
+    """A path id (a fresh parameter each time: FastAPI binds a parameter object to the first name it serves)."""
+    return PathParam(ge=1, le=2**31 - 1)
 
 
 class SampleDetail(BaseModel):
@@ -57,11 +62,11 @@ def build_router(forms: FormBook, sampler: Sampler, reviews: Reviews, access: Ac
         return await forms.publish(body, me.username)
 
     @router.get("/forms/{form_id}", response_model=FormView, summary="One form version with its criteria")
-    async def get_form(form_id: int = Id, _: Principal = readers) -> FormView:
+    async def get_form(form_id: int = _id(), _: Principal = readers) -> FormView:
         return await forms.get(form_id)
 
     @router.post("/forms/{form_id}/retire", response_model=FormView, summary="No new scoring on this version")
-    async def retire_form(form_id: int = Id, _: Principal = admins) -> FormView:
+    async def retire_form(form_id: int = _id(), _: Principal = admins) -> FormView:
         return await forms.retire(form_id)
 
     @router.get("/samples", response_model=list[SampleView], summary="Sampled calls (your queues'), by month")
@@ -82,7 +87,7 @@ def build_router(forms: FormBook, sampler: Sampler, reviews: Reviews, access: Ac
         return await sampler.draw(month, body.agent, me.username)
 
     @router.get("/samples/{sample_id}", response_model=SampleDetail, summary="A sampled call and its scorings")
-    async def get_sample(sample_id: int = Id, me: Principal = supervisors) -> SampleDetail:
+    async def get_sample(sample_id: int = _id(), me: Principal = supervisors) -> SampleDetail:
         sample, evaluations = await reviews.sample(me, sample_id)
         return SampleDetail(sample=sample, evaluations=evaluations)
 
@@ -92,7 +97,7 @@ def build_router(forms: FormBook, sampler: Sampler, reviews: Reviews, access: Ac
         status_code=201,
         summary="Score the call: the first scoring is its review, later ones by others calibrate",
     )
-    async def submit(body: EvaluationIn, sample_id: int = Id, me: Principal = supervisors) -> EvaluationView:
+    async def submit(body: EvaluationIn, sample_id: int = _id(), me: Principal = supervisors) -> EvaluationView:
         return await reviews.submit(me, sample_id, body)
 
     @router.get(
@@ -100,7 +105,7 @@ def build_router(forms: FormBook, sampler: Sampler, reviews: Reviews, access: Ac
         response_model=Calibration,
         summary="Reviewers side by side on one call: totals and the spread per criterion",
     )
-    async def calibration(sample_id: int = Id, me: Principal = supervisors) -> Calibration:
+    async def calibration(sample_id: int = _id(), me: Principal = supervisors) -> Calibration:
         sample, evaluations = await reviews.sample(me, sample_id)
         return compare(sample, evaluations)
 
@@ -118,7 +123,7 @@ def build_router(forms: FormBook, sampler: Sampler, reviews: Reviews, access: Ac
         return await reviews.evaluations(me, month, agent, status)
 
     @router.get("/evaluations/{evaluation_id}", response_model=EvaluationView, summary="One evaluation")
-    async def get_evaluation(evaluation_id: int = Id, me: Principal = readers) -> EvaluationView:
+    async def get_evaluation(evaluation_id: int = _id(), me: Principal = readers) -> EvaluationView:
         return await reviews.evaluation(me, evaluation_id)
 
     @router.post(
@@ -126,7 +131,7 @@ def build_router(forms: FormBook, sampler: Sampler, reviews: Reviews, access: Ac
         response_model=EvaluationView,
         summary="The agent accepts the review of their call",
     )
-    async def acknowledge(evaluation_id: int = Id, me: Principal = agents) -> EvaluationView:
+    async def acknowledge(evaluation_id: int = _id(), me: Principal = agents) -> EvaluationView:
         return await reviews.acknowledge(me, evaluation_id)
 
     @router.post(
@@ -134,7 +139,7 @@ def build_router(forms: FormBook, sampler: Sampler, reviews: Reviews, access: Ac
         response_model=EvaluationView,
         summary="The agent disputes the review of their call, with a reason",
     )
-    async def dispute(body: DisputeIn, evaluation_id: int = Id, me: Principal = agents) -> EvaluationView:
+    async def dispute(body: DisputeIn, evaluation_id: int = _id(), me: Principal = agents) -> EvaluationView:
         return await reviews.dispute(me, evaluation_id, body.reason)
 
     @router.post(
@@ -142,7 +147,7 @@ def build_router(forms: FormBook, sampler: Sampler, reviews: Reviews, access: Ac
         response_model=EvaluationView,
         summary="A supervisor resolves a dispute: upheld, or amended with new marks",
     )
-    async def resolve(body: ResolutionIn, evaluation_id: int = Id, me: Principal = supervisors) -> EvaluationView:
+    async def resolve(body: ResolutionIn, evaluation_id: int = _id(), me: Principal = supervisors) -> EvaluationView:
         return await reviews.resolve(me, evaluation_id, body)
 
     return router

@@ -193,11 +193,17 @@ class Reviews:
                 status=Status.submitted.value,
                 submitted_at=now,
             )
+            already = AlreadyScored(f"you already scored call {sample.call_id}")
+            mine = select(QaEvaluation.id).where(
+                QaEvaluation.sample_id == sample_id, QaEvaluation.reviewer == me.username
+            )
+            if (await s.execute(mine)).first() is not None:
+                raise already
             s.add(evaluation)
             try:
                 await s.flush()
             except IntegrityError as e:
-                raise AlreadyScored(f"you already scored call {sample.call_id}") from e
+                raise already from e
             _store_marks(s, evaluation.id, criteria, body.marks)
             await s.commit()
             view = (await evaluation_views(s, [evaluation]))[0]
