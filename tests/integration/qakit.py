@@ -73,7 +73,7 @@ async def seed_qa(kit: Kit) -> QaPlugin:
     plugin = kit.controller.plugin("qa")
     assert isinstance(plugin, QaPlugin)
     run = await plugin.sampler.draw(Month(2026, 11), None, "system")
-    assert [s.call_id for s in run.added][0] == "c1"
+    assert run.added[0].call_id == "c1"
     form = (await plugin.forms.list())[0]
     await plugin.reviews.submit(SUPERVISOR, run.added[0].id, EvaluationIn(form_id=form.id, marks=demo_marks()))
     return plugin
