@@ -38,6 +38,7 @@ PACKAGES: tuple[str, ...] = (
     "acd",
     "cms",
     "recordings",
+    "qa",
     "ivr.voice",
     "ivr",
     "cti",

@@ -47,6 +47,10 @@ class WebPlugin(Plugin):
         async def ivr_page() -> FileResponse:
             return FileResponse(WEB / "ivr.html")
 
+        @app.get("/qa", include_in_schema=False, dependencies=open_to_all)
+        async def qa_page() -> FileResponse:
+            return FileResponse(WEB / "qa.html")
+
 
 def setup(core: Core) -> WebPlugin:
     return WebPlugin()

@@ -41,6 +41,11 @@ def pg_url(pg_cluster: LocalCluster) -> str:
 
 
 TABLES = (
+    "qa_marks",
+    "qa_evaluations",
+    "qa_samples",
+    "qa_criteria",
+    "qa_forms",
     "supervision_log",
     "supervisor_phones",
     "ivr_visits",

@@ -21,6 +21,7 @@ from hotline.auth.models import User, UserSession
 from hotline.db import Database
 from recordings.models import RecordingAccess
 from tests.integration.appkit import OTHER_SUPERVISOR, Kit, app_kit
+from tests.integration.qakit import qa_form_body, qa_marks_body, seed_qa
 
 ROLES = ("anonymous", "agent", "other_agent", "supervisor", "other_supervisor", "admin")
 LOGINS = {
@@ -49,6 +50,9 @@ PATH_VALUES = {
     "customer_id": "1",
     "extension": "1001",
     "callback_id": "1",
+    "form_id": "1",  # the demo scoring form
+    "sample_id": "1",  # agent 1001's call c1, sampled (tests/integration/qakit.py)
+    "evaluation_id": "1",  # its review by demo-supervisor
 }
 SCAN = {"kind": "in_transit", "place": "Beijing hub", "at": "2026-11-24T10:00:00+08:00"}
 STAFF = READERS  # agents and supervisors (and admins)
@@ -171,12 +175,32 @@ MATRIX: dict[tuple[str, str], tuple[set[str], Any]] = {
     ("GET", "/api/ivr/menu"): (SUPERVISORS, None),
     ("POST", "/api/ivr/menu/reload"): (ADMIN, None),
     ("GET", "/api/ivr/visits"): (SUPERVISORS, None),
+    # quality assurance: forms read by all, published by admins; samples scored by their queues' supervisors;
+    # a review acknowledged or disputed by its agent only
+    ("GET", "/api/qa/forms"): (READERS, None),
+    ("POST", "/api/qa/forms"): (ADMIN, qa_form_body),
+    ("GET", "/api/qa/forms/{form_id}"): (READERS, None),
+    ("POST", "/api/qa/forms/{form_id}/retire"): (ADMIN, None),
+    ("GET", "/api/qa/samples"): (SUPERVISORS, None),
+    ("POST", "/api/qa/samples"): (SUPERVISORS, {"month": "2026-11"}),
+    ("GET", "/api/qa/samples/{sample_id}"): (OWNER_SIDE - {"agent"}, None),
+    ("POST", "/api/qa/samples/{sample_id}/evaluations"): (OWNER_SIDE - {"agent"}, lambda: qa_marks_body(1)),
+    ("GET", "/api/qa/samples/{sample_id}/calibration"): (OWNER_SIDE - {"agent"}, None),
+    ("GET", "/api/qa/evaluations"): (READERS, None),
+    ("GET", "/api/qa/evaluations/{evaluation_id}"): (OWNER_SIDE, None),
+    ("POST", "/api/qa/evaluations/{evaluation_id}/acknowledge"): ({"agent"}, None),
+    ("POST", "/api/qa/evaluations/{evaluation_id}/dispute"): ({"agent"}, {"reason": "the caller asked for it"}),
+    ("POST", "/api/qa/evaluations/{evaluation_id}/resolve"): (
+        OWNER_SIDE - {"agent"},
+        {"outcome": "upheld", "note": "heard again"},
+    ),
 }
 
 
 @pytest.fixture
 async def kit(db: Database, pg_url: str, tmp_path: Path) -> AsyncIterator[Kit]:
     async with app_kit(pg_url, tmp_path) as k:
+        await seed_qa(k)
         yield k
 
 

@@ -43,6 +43,11 @@ EXPECTED = {
     "routing_decisions",
     "callbacks",
     "dispositions",
+    "qa_forms",
+    "qa_criteria",
+    "qa_samples",
+    "qa_evaluations",
+    "qa_marks",
 }
 
 
