@@ -403,6 +403,7 @@ def banner(s: Settings) -> str:
     url = f"http://{s.bind_host}:{s.http_port}"
     common = f"""  Back office     {url}/workorders (work orders, SLA clocks)   {url}/customers (customers, grades)
   Supervisors     {url}/wallboard (live queues, listen/whisper/barge)   {url}/ivr (the IVR menu)
+  Quality         {url}/recordings (play, search transcripts)   {url}/qa (monthly samples, scoring, disputes)
   API             {url}/docs      (OpenAPI: {url}/openapi.json)
   Health          {url}/healthz
   Recordings      {s.recordings_dir}
