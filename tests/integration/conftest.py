@@ -41,6 +41,14 @@ def pg_url(pg_cluster: LocalCluster) -> str:
 
 
 TABLES = (
+    "cms_call_facts",
+    "cms_agent_states",
+    "cms_surveys",
+    "cms_fact_pending",
+    "cms_dirty",
+    "cms_queue_intervals",
+    "cms_agent_intervals",
+    "cms_agent_state_intervals",
     "supervision_log",
     "supervisor_phones",
     "ivr_visits",

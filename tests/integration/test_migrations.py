@@ -43,6 +43,14 @@ EXPECTED = {
     "routing_decisions",
     "callbacks",
     "dispositions",
+    "cms_call_facts",
+    "cms_agent_states",
+    "cms_surveys",
+    "cms_fact_pending",
+    "cms_dirty",
+    "cms_queue_intervals",
+    "cms_agent_intervals",
+    "cms_agent_state_intervals",
 }
 
 
