@@ -192,6 +192,13 @@ class FactBuilder:
         await mark(s, keys)
         return len(facts)
 
+    async def build_now(self, call_ids: Sequence[str]) -> int:
+        """Derive these calls' facts at once, in a transaction of their own."""
+        async with asyncio.timeout(self.timeout), self.db.session() as s:
+            n = await self.build(s, call_ids)
+            await s.commit()
+        return n
+
     async def due(self, s: AsyncSession, limit: int = BATCH) -> list[str]:
         """Calls whose facts are due: stored lately without facts (or from another source), or queued."""
         now = self.clock()

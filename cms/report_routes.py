@@ -8,10 +8,11 @@ from __future__ import annotations
 import csv
 import io
 from datetime import datetime, timedelta
-from typing import Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
+from pydantic import StringConstraints
 
 from cms.errors import BadPeriod, QueueNotSupervised
 from cms.report_schemas import Figures, Staffing, StaffingRow, Summary, SummaryRow
@@ -20,7 +21,9 @@ from hotline.auth import Access, Principal, Role
 
 MAX_PERIOD = timedelta(days=400)
 MAX_STAFFING_PERIOD = timedelta(days=31)
-QueueName = Query(None, max_length=80, pattern=r"^[\w-]+$", description="repeatable")
+MAX_QUEUES = 50
+Queue = Annotated[str, StringConstraints(max_length=80, pattern=r"^[\w-]+$")]
+QueueName = Query(None, description="a queue (repeatable); none: every queue you may see")
 
 
 def _period(since: datetime, until: datetime, longest: timedelta) -> None:
@@ -34,6 +37,8 @@ def _period(since: datetime, until: datetime, longest: timedelta) -> None:
 
 def _queues(me: Principal, asked: list[str] | None) -> list[str] | None:
     """The queues a report covers: what was asked within what the principal supervises (None: every queue)."""
+    if asked and len(asked) > MAX_QUEUES:
+        raise BadPeriod(f"at most {MAX_QUEUES} queues")
     if me.is_admin:
         return sorted(set(asked)) if asked else None
     mine = set(me.supervised_queues)
@@ -69,7 +74,7 @@ def build_report_router(reports: Reports, access: Access) -> APIRouter:
     async def summary(
         since: datetime,
         until: datetime,
-        queue: list[str] | None = QueueName,
+        queue: list[Queue] | None = QueueName,
         by: GroupBy = GroupBy.interval,
         format: Literal["json", "csv"] = "json",
         me: Principal = supervisor,
@@ -101,7 +106,7 @@ def build_report_router(reports: Reports, access: Access) -> APIRouter:
     async def staffing(
         since: datetime,
         until: datetime,
-        queue: list[str] | None = QueueName,
+        queue: list[Queue] | None = QueueName,
         target_sl: float = Query(0.8, gt=0, lt=1),
         threshold_s: float = Query(20, gt=0, le=3600),
         max_occupancy: float = Query(0.85, gt=0, le=1),
