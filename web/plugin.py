@@ -39,6 +39,10 @@ class WebPlugin(Plugin):
         async def customers_page() -> FileResponse:
             return FileResponse(WEB / "customers.html")
 
+        @app.get("/reports", include_in_schema=False, dependencies=open_to_all)
+        async def reports_page() -> FileResponse:
+            return FileResponse(WEB / "reports.html")
+
         @app.get("/ivr", include_in_schema=False, dependencies=open_to_all)
         async def ivr_page() -> FileResponse:
             return FileResponse(WEB / "ivr.html")
