@@ -1,4 +1,5 @@
-"""The 15-minute aggregates, recounted from the facts: by queue, by agent (and queue), agents' state time.
+"""The 15-minute aggregates, recounted from the facts: by queue, by agent (and queue), agents' state time; and
+the same per local day, recounted from the interval rows (a month's report reads those).
 
 Every aggregate row is a pure function of the facts in its key (interval, queue / agent), so recounting it
 is idempotent: ``flush`` recounts the rows marked dirty when facts or state spans changed (the incremental
@@ -10,8 +11,9 @@ from __future__ import annotations
 
 import asyncio
 from collections import defaultdict
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -22,6 +24,7 @@ from hotline.db import Database
 from hotline.logs import get_logger
 
 log = get_logger(__name__)
+_TICK = timedelta(microseconds=1)
 
 LOCK = 0x434D5301  # "CMS" + 1: the aggregates' advisory lock
 
@@ -94,7 +97,47 @@ KEYS = {
     AGENT: ("cms_agent_intervals", AGENT_SELECT, AGENT_COLUMNS, ("bucket", "agent", "queue")),
     STATE: ("cms_agent_state_intervals", STATE_SELECT, STATE_COLUMNS, ("bucket", "agent")),
 }
-TYPES = {"bucket": "timestamptz[]", "queue": "text[]", "agent": "text[]"}
+TYPES = {"bucket": "timestamptz[]", "day": "date[]", "queue": "text[]", "agent": "text[]"}
+DAYS = {QUEUE: "cms_queue_days", AGENT: "cms_agent_days", STATE: "cms_agent_state_days"}
+MAXED = {"wait_max"}
+
+
+def _day_sql(kind: str) -> tuple[str, str]:
+    """(delete, insert) recounting the daily rows of the keys ``:day`` + the kind's other key columns."""
+    interval_table, _, columns, key_columns = KEYS[kind]
+    keys = ("day", *key_columns[1:])
+    values = [c for c in columns.split(", ") if c not in key_columns]
+    match = " AND ".join(f"a.{c} = k.{c}" for c in keys)
+    delete = f"DELETE FROM {DAYS[kind]} a USING {_unnest(keys)} WHERE {match}"
+    others = ", ".join(f"a.{c}" for c in key_columns[1:])
+    sums = ", ".join(f"{'max' if c in MAXED else 'sum'}(a.{c})" for c in values)
+    on = " AND ".join(f"a.{c} = k.{c}" for c in key_columns[1:])
+    insert = (
+        f"INSERT INTO {DAYS[kind]} (day, {', '.join(key_columns[1:])}, {', '.join(values)}) "
+        f"SELECT k.day, {others}, {sums} FROM {interval_table} a JOIN {_unnest(keys)} ON {on} "
+        "AND a.bucket >= CAST(k.day AS timestamp) AT TIME ZONE :tz "
+        "AND a.bucket < CAST(k.day + 1 AS timestamp) AT TIME ZONE :tz "
+        f"GROUP BY k.day, {others}"
+    )
+    return delete, insert
+
+
+async def recount_days(s: AsyncSession, kind: str, keys: list[tuple[object, ...]], tz: str) -> None:
+    """Recount the daily rows of these keys (the local day first, then the kind's other key columns) from the
+    interval rows."""
+    if not keys:
+        return
+    _, _, _, key_columns = KEYS[kind]
+    names = ("day", *key_columns[1:])
+    params: dict[str, Any] = {c: [k[i] for k in keys] for i, c in enumerate(names)}
+    delete, insert = _day_sql(kind)
+    await s.execute(text(delete), params)
+    await s.execute(text(insert), {**params, "tz": tz})
+
+
+def day_keys(keys: list[tuple[Any, ...]], zone: ZoneInfo) -> list[tuple[Any, ...]]:
+    """The daily keys of interval keys (bucket → its local day)."""
+    return list({(k[0].astimezone(zone).date(), *k[1:]) for k in keys})
 
 
 def _unnest(columns: tuple[str, ...]) -> str:
@@ -131,13 +174,38 @@ async def recount_range(s: AsyncSession, since: datetime, until: datetime) -> No
     await s.execute(text("DELETE FROM cms_dirty WHERE bucket >= :since AND bucket < :until"), _range(since, until))
 
 
+async def recount_days_between(s: AsyncSession, since: datetime, until: datetime, tz: str) -> None:
+    """Recount every daily row of the local days that [since, until) touches."""
+    zone = ZoneInfo(tz)
+    first, last = since.astimezone(zone).date(), (until - _TICK).astimezone(zone).date()
+    days = {"first": first, "last": last}
+    for kind, table in DAYS.items():
+        await s.execute(text(f"DELETE FROM {table} WHERE day >= :first AND day <= :last"), days)
+        interval_table, _, columns, key_columns = KEYS[kind]
+        values = [c for c in columns.split(", ") if c not in key_columns]
+        others = ", ".join(key_columns[1:])
+        sums = ", ".join(f"{'max' if c in MAXED else 'sum'}({c})" for c in values)
+        await s.execute(
+            text(
+                f"INSERT INTO {table} (day, {others}, {', '.join(values)}) "
+                f"SELECT date(bucket AT TIME ZONE :tz), {others}, {sums} FROM {interval_table} "
+                "WHERE bucket >= CAST(CAST(:first AS date) AS timestamp) AT TIME ZONE :tz "
+                "AND bucket < CAST(CAST(:last AS date) + 1 AS timestamp) AT TIME ZONE :tz "
+                f"GROUP BY 1, {others}"
+            ),
+            {**days, "tz": tz},
+        )
+
+
 def _range(since: datetime, until: datetime) -> dict[str, datetime]:
     return {"since": since, "until": until}
 
 
 class Aggregator:
-    def __init__(self, db: Database, *, timeout: float = 30.0) -> None:
+    def __init__(self, db: Database, tz: str = "UTC", *, timeout: float = 30.0) -> None:
         self.db = db
+        self.tz = tz
+        self.zone = ZoneInfo(tz)
         self.timeout = timeout
         self.rows_total = 0
 
@@ -156,6 +224,7 @@ class Aggregator:
                     by_kind[STATE].append((d.bucket, d.agent))
             for kind, keys in by_kind.items():
                 await recount_keys(s, kind, keys)
+                await recount_days(s, kind, day_keys(keys, self.zone), self.tz)
             await s.commit()
         self.rows_total += len(dirty)
         return len(dirty)
@@ -165,5 +234,6 @@ class Aggregator:
         async with self.db.session() as s:
             await s.execute(text("SELECT pg_advisory_xact_lock(:lock)"), {"lock": LOCK})
             await recount_range(s, since, until)
+            await recount_days_between(s, since, until, self.tz)
             await s.commit()
         log.info("aggregates rebuilt", since=since.isoformat(), until=until.isoformat())

@@ -43,7 +43,9 @@ class CmsPlugin(Plugin):
         self.backfill = Backfill(core.db)
         self.report_config = ReportConfig.load()
         self.reports = Reports(core.db, self.report_config)
-        self.reports_job = ReportsJob(FactBuilder(core.db, self.report_config), Aggregator(core.db))
+        self.reports_job = ReportsJob(
+            FactBuilder(core.db, self.report_config), Aggregator(core.db, self.report_config.timezone)
+        )
         self.states = AgentStateRecorder(core.outbox, lambda: self.reports_job.builder.clock())
         core.bus.subscribe(AgentStateChanged, self.states.on_agent_state_changed)
         core.bus.subscribe(SurveyAnswered, self.states.on_survey_answered)

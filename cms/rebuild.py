@@ -24,7 +24,7 @@ async def rebuild(db: Database, config: ReportConfig, since: datetime, until: da
     if bucket_of(until) != until:
         until = bucket_of(until) + INTERVAL
     derived = await FactBuilder(db, config).rebuild(since, until) if facts else 0
-    await Aggregator(db).rebuild(since, until)
+    await Aggregator(db, config.timezone).rebuild(since, until)
     return derived
 
 

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import text
 
@@ -40,13 +41,21 @@ STATE_SUMS = (
     "sum(logged_in_seconds) AS logged_in_seconds, sum(available_seconds) AS available_seconds, "
     "sum(handling_seconds) AS handling_seconds, sum(paused_seconds) AS paused_seconds"
 )
-IN_RANGE = "bucket >= :since AND bucket < :until"
 QUEUES = " AND queue = ANY(CAST(:queues AS text[]))"
-# the agents whose state time counts when queues are chosen
+# the agents whose state time counts when queues are chosen: those who answered their calls on the period's days
 STATE_AGENTS = (
-    " AND agent IN (SELECT DISTINCT agent FROM cms_agent_intervals WHERE bucket >= :since AND bucket < :until"
+    " AND agent IN (SELECT DISTINCT agent FROM cms_agent_days WHERE day >= :first_day AND day <= :last_day"
     " AND queue = ANY(CAST(:queues AS text[])))"
 )
+# the interval rows of the period's partial days, and the daily rows of its whole days
+EDGES = "((bucket >= :since AND bucket < :whole_from) OR (bucket >= :whole_until AND bucket < :until))"
+WHOLE = "day >= :day_from AND day < :day_until"
+INTERVALS = "bucket >= :since AND bucket < :until"
+TABLES = {
+    "queue": ("cms_queue_intervals", "cms_queue_days", QUEUE_SUMS),
+    "agent": ("cms_agent_intervals", "cms_agent_days", AGENT_SUMS),
+    "state": ("cms_agent_state_intervals", "cms_agent_state_days", STATE_SUMS),
+}
 
 
 class GroupBy(enum.StrEnum):
@@ -68,16 +77,61 @@ class Report:
     total: Totals
 
 
-def _key(by: GroupBy) -> str:
-    if by is GroupBy.interval:
-        return "bucket"
+def _keys(by: GroupBy | None, kind: str) -> tuple[str, str]:
+    """The grouping expression over (interval rows, daily rows); None groups everything into one row."""
+    if by is None:
+        return "''", "''"
     if by is GroupBy.day:
-        return "CAST(date(bucket AT TIME ZONE :tz) AS text)"
-    return by.value
+        return "CAST(date(bucket AT TIME ZONE :tz) AS text)", "CAST(day AS text)"
+    if by is GroupBy.queue and kind != "state":
+        return "queue", "queue"
+    return "agent", "agent"
 
 
 def _label(value: Any) -> str:
     return value.isoformat() if isinstance(value, datetime) else str(value)
+
+
+@dataclass(frozen=True)
+class Period:
+    """[since, until) cut into its whole local days and the partial days at its edges."""
+
+    since: datetime
+    until: datetime
+    zone: ZoneInfo
+
+    def params(self) -> dict[str, Any]:
+        first = self.since.astimezone(self.zone).date()
+        last = (self.until - timedelta(microseconds=1)).astimezone(self.zone).date()
+        day_from = first if self._midnight(first) >= self.since else first + timedelta(days=1)
+        day_until = last + timedelta(days=1) if self._midnight(last + timedelta(days=1)) <= self.until else last
+        day_until = max(day_until, day_from)
+        return {
+            "since": self.since,
+            "until": self.until,
+            "day_from": day_from,
+            "day_until": day_until,
+            "whole_from": self._midnight(day_from),
+            "whole_until": self._midnight(day_until),
+            "first_day": first,
+            "last_day": last,
+        }
+
+    def _midnight(self, day: date) -> datetime:
+        return datetime.combine(day, time(0), self.zone)
+
+
+def _sql(kind: str, by: GroupBy | None, filters: str) -> str:
+    interval_table, day_table, sums = TABLES[kind]
+    ikey, dkey = _keys(by, kind)
+    if by is GroupBy.interval:
+        return f"SELECT bucket AS key, {sums} FROM {interval_table} WHERE {INTERVALS}{filters} GROUP BY 1"
+    return (
+        f"SELECT key, {sums} FROM ("
+        f"SELECT {ikey} AS key, * FROM {interval_table} WHERE {EDGES}{filters} "
+        f"UNION ALL SELECT {dkey} AS key, * FROM {day_table} WHERE {WHOLE}{filters}"
+        ") x GROUP BY 1"
+    )
 
 
 class Reports:
@@ -86,25 +140,24 @@ class Reports:
         self.config = config
 
     async def summary(self, since: datetime, until: datetime, queues: list[str] | None, by: GroupBy) -> Report:
-        params: dict[str, Any] = {"since": since, "until": until, "queues": queues, "tz": self.config.timezone}
+        params = {**Period(since, until, self.config.zone).params(), "queues": queues, "tz": self.config.timezone}
         qf = QUEUES if queues else ""
         sf = STATE_AGENTS if queues else ""
-        key = _key(by)
-        if by is GroupBy.agent:
-            calls_sql = f"SELECT agent AS key, {AGENT_SUMS} FROM cms_agent_intervals WHERE {IN_RANGE}{qf} GROUP BY 1"
-        else:
-            calls_sql = f"SELECT {key} AS key, {QUEUE_SUMS} FROM cms_queue_intervals WHERE {IN_RANGE}{qf} GROUP BY 1"
-        state_key = "agent" if by is GroupBy.agent else key
-        state_sql = (
-            f"SELECT {state_key} AS key, {STATE_SUMS} FROM cms_agent_state_intervals WHERE {IN_RANGE}{sf} GROUP BY 1"
-        )
-        total_calls = f"SELECT {QUEUE_SUMS} FROM cms_queue_intervals WHERE {IN_RANGE}{qf}"
-        total_states = f"SELECT {STATE_SUMS} FROM cms_agent_state_intervals WHERE {IN_RANGE}{sf}"
+        calls_sql = _sql("agent" if by is GroupBy.agent else "queue", by, qf)
         async with self.db.session() as s:
             call_rows = (await s.execute(text(calls_sql), params)).mappings().all()
-            state_rows = [] if by is GroupBy.queue else (await s.execute(text(state_sql), params)).mappings().all()
-            total = Totals.of(dict((await s.execute(text(total_calls), params)).mappings().one()))
-            total.add(Totals.of(dict((await s.execute(text(total_states), params)).mappings().one())))
+            state_rows = (
+                [] if by is GroupBy.queue else (await s.execute(text(_sql("state", by, sf)), params)).mappings().all()
+            )
+            if by is GroupBy.interval:  # every row is in the report: add them up
+                total = Totals()
+                for r in [*call_rows, *state_rows]:
+                    total.add(Totals.of(dict(r)))
+            else:
+                total = Totals()
+                for kind, filters in (("queue", qf), ("state", sf)):
+                    found = (await s.execute(text(_sql(kind, None, filters)), params)).mappings().first()
+                    total.add(Totals.of(dict(found or {})))
         rows: dict[str, Totals] = {}
         for r in call_rows:
             rows[_label(r["key"])] = Totals.of(dict(r))

@@ -19,13 +19,21 @@ from cms.reports_job import ReportsJob
 from hotline.db import Database
 from tests.integration.cmsseed import DAY, T0, at, seed_day
 
-AGGREGATES = ("cms_queue_intervals", "cms_agent_intervals", "cms_agent_state_intervals")
+AGGREGATES = (
+    "cms_queue_intervals",
+    "cms_agent_intervals",
+    "cms_agent_state_intervals",
+    "cms_queue_days",
+    "cms_agent_days",
+    "cms_agent_state_days",
+)
+TZ = ReportConfig.load().timezone
 
 
 def job(db: Database) -> ReportsJob:
     """The reports' job with a clock past the facts' grace."""
     later = datetime.now(UTC) + timedelta(minutes=1)
-    return ReportsJob(FactBuilder(db, ReportConfig.load(), clock=lambda: later), Aggregator(db))
+    return ReportsJob(FactBuilder(db, ReportConfig.load(), clock=lambda: later), Aggregator(db, TZ))
 
 
 async def snapshot(db: Database) -> dict[str, list[Any]]:
@@ -112,9 +120,9 @@ async def test_late_facts_update_only_their_rows_and_match_a_rebuild(db: Databas
     assert total["acw_seconds"] == pytest.approx((30 + 25) / 3)
     assert total["csat"] == pytest.approx(3)
     incremental = await snapshot(db)
-    await Aggregator(db).rebuild(*DAY)
+    await Aggregator(db, TZ).rebuild(*DAY)
     assert await snapshot(db) == incremental
-    await Aggregator(db).rebuild(*DAY)  # idempotent
+    await Aggregator(db, TZ).rebuild(*DAY)  # idempotent
     assert await snapshot(db) == incremental
 
 
@@ -130,7 +138,7 @@ async def test_a_repeat_contact_flags_the_earlier_call_whatever_the_order(db: Da
 
 async def test_facts_wait_for_their_grace_unless_queued(db: Database) -> None:
     await seed_day(db)
-    early = ReportsJob(FactBuilder(db, ReportConfig.load()), Aggregator(db))  # rows were stored just now
+    early = ReportsJob(FactBuilder(db, ReportConfig.load()), Aggregator(db, TZ))  # rows were stored just now
     facts, _ = await early.run_once()
     async with db.session() as s:
         derived = set((await s.execute(select(CallFact.call_id))).scalars())

@@ -51,6 +51,9 @@ EXPECTED = {
     "cms_queue_intervals",
     "cms_agent_intervals",
     "cms_agent_state_intervals",
+    "cms_queue_days",
+    "cms_agent_days",
+    "cms_agent_state_days",
 }
 
 

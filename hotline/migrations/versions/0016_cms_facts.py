@@ -1,4 +1,4 @@
-"""the CMS's reports: per-call facts, agent-state intervals, surveys, 15-minute aggregates
+"""the CMS's reports: per-call facts, agent-state intervals, surveys, 15-minute and daily aggregates
 
 Revision ID: 0016
 Revises: 0013
@@ -15,6 +15,26 @@ depends_on = None
 
 
 def upgrade() -> None:
+    op.create_table(
+        "cms_agent_days",
+        sa.Column("day", sa.Date(), nullable=False),
+        sa.Column("agent", sa.String(length=16), nullable=False),
+        sa.Column("queue", sa.String(length=80), nullable=False),
+        sa.Column("answered", sa.Integer(), server_default="0", nullable=False),
+        sa.Column("answered_in_sl", sa.Integer(), server_default="0", nullable=False),
+        sa.Column("wait_sum", sa.Float(), server_default="0", nullable=False),
+        sa.Column("wait_max", sa.Float(), server_default="0", nullable=False),
+        sa.Column("talk_sum", sa.Float(), server_default="0", nullable=False),
+        sa.Column("hold_sum", sa.Float(), server_default="0", nullable=False),
+        sa.Column("acw_sum", sa.Float(), server_default="0", nullable=False),
+        sa.Column("ring_sum", sa.Float(), server_default="0", nullable=False),
+        sa.Column("transfers", sa.Integer(), server_default="0", nullable=False),
+        sa.Column("fcr_eligible", sa.Integer(), server_default="0", nullable=False),
+        sa.Column("fcr_repeated", sa.Integer(), server_default="0", nullable=False),
+        sa.Column("csat_sum", sa.Integer(), server_default="0", nullable=False),
+        sa.Column("csat_count", sa.Integer(), server_default="0", nullable=False),
+        sa.PrimaryKeyConstraint("day", "agent", "queue", name=op.f("pk_cms_agent_days")),
+    )
     op.create_table(
         "cms_agent_intervals",
         sa.Column("bucket", sa.DateTime(timezone=True), nullable=False),
@@ -34,6 +54,17 @@ def upgrade() -> None:
         sa.Column("csat_sum", sa.Integer(), server_default="0", nullable=False),
         sa.Column("csat_count", sa.Integer(), server_default="0", nullable=False),
         sa.PrimaryKeyConstraint("bucket", "agent", "queue", name=op.f("pk_cms_agent_intervals")),
+    )
+    op.create_table(
+        "cms_agent_state_days",
+        sa.Column("day", sa.Date(), nullable=False),
+        sa.Column("agent", sa.String(length=16), nullable=False),
+        sa.Column("logged_in_seconds", sa.Float(), server_default="0", nullable=False),
+        sa.Column("available_seconds", sa.Float(), server_default="0", nullable=False),
+        sa.Column("handling_seconds", sa.Float(), server_default="0", nullable=False),
+        sa.Column("paused_seconds", sa.Float(), server_default="0", nullable=False),
+        sa.Column("wrap_seconds", sa.Float(), server_default="0", nullable=False),
+        sa.PrimaryKeyConstraint("day", "agent", name=op.f("pk_cms_agent_state_days")),
     )
     op.create_table(
         "cms_agent_state_intervals",
@@ -119,6 +150,34 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("call_id", name=op.f("pk_cms_fact_pending")),
     )
     op.create_table(
+        "cms_queue_days",
+        sa.Column("day", sa.Date(), nullable=False),
+        sa.Column("queue", sa.String(length=80), nullable=False),
+        sa.Column("calls", sa.Integer(), server_default="0", nullable=False),
+        sa.Column("offered", sa.Integer(), server_default="0", nullable=False),
+        sa.Column("answered", sa.Integer(), server_default="0", nullable=False),
+        sa.Column("abandoned", sa.Integer(), server_default="0", nullable=False),
+        sa.Column("short_abandoned", sa.Integer(), server_default="0", nullable=False),
+        sa.Column("timed_out", sa.Integer(), server_default="0", nullable=False),
+        sa.Column("answered_in_sl", sa.Integer(), server_default="0", nullable=False),
+        sa.Column("abandoned_in_sl", sa.Integer(), server_default="0", nullable=False),
+        sa.Column("wait_sum", sa.Float(), server_default="0", nullable=False),
+        sa.Column("wait_max", sa.Float(), server_default="0", nullable=False),
+        sa.Column("abandon_wait_sum", sa.Float(), server_default="0", nullable=False),
+        sa.Column("talk_sum", sa.Float(), server_default="0", nullable=False),
+        sa.Column("hold_sum", sa.Float(), server_default="0", nullable=False),
+        sa.Column("acw_sum", sa.Float(), server_default="0", nullable=False),
+        sa.Column("ring_sum", sa.Float(), server_default="0", nullable=False),
+        sa.Column("transfers", sa.Integer(), server_default="0", nullable=False),
+        sa.Column("ivr_known", sa.Integer(), server_default="0", nullable=False),
+        sa.Column("ivr_contained", sa.Integer(), server_default="0", nullable=False),
+        sa.Column("fcr_eligible", sa.Integer(), server_default="0", nullable=False),
+        sa.Column("fcr_repeated", sa.Integer(), server_default="0", nullable=False),
+        sa.Column("csat_sum", sa.Integer(), server_default="0", nullable=False),
+        sa.Column("csat_count", sa.Integer(), server_default="0", nullable=False),
+        sa.PrimaryKeyConstraint("day", "queue", name=op.f("pk_cms_queue_days")),
+    )
+    op.create_table(
         "cms_queue_intervals",
         sa.Column("bucket", sa.DateTime(timezone=True), nullable=False),
         sa.Column("queue", sa.String(length=80), nullable=False),
@@ -162,6 +221,7 @@ def downgrade() -> None:
     op.drop_index("ix_interactions_created_at", table_name="interactions")
     op.drop_table("cms_surveys")
     op.drop_table("cms_queue_intervals")
+    op.drop_table("cms_queue_days")
     op.drop_table("cms_fact_pending")
     op.drop_table("cms_dirty")
     op.drop_index("ix_cms_call_facts_contact", table_name="cms_call_facts")
@@ -176,5 +236,7 @@ def downgrade() -> None:
     )
     op.drop_table("cms_agent_states")
     op.drop_table("cms_agent_state_intervals")
+    op.drop_table("cms_agent_state_days")
     op.drop_table("cms_agent_intervals")
+    op.drop_table("cms_agent_days")
     # ### end Alembic commands ###
