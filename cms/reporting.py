@@ -48,7 +48,7 @@ STATE_AGENTS = (
     " AND queue = ANY(CAST(:queues AS text[])))"
 )
 # the interval rows of the period's partial days, and the daily rows of its whole days
-EDGES = "((bucket >= :since AND bucket < :whole_from) OR (bucket >= :whole_until AND bucket < :until))"
+EDGES = "bucket >= :since AND bucket < :until AND (bucket < :whole_from OR bucket >= :whole_until)"
 WHOLE = "day >= :day_from AND day < :day_until"
 INTERVALS = "bucket >= :since AND bucket < :until"
 TABLES = {

@@ -143,3 +143,22 @@ async def test_facts_wait_for_their_grace_unless_queued(db: Database) -> None:
     async with db.session() as s:
         derived = set((await s.execute(select(CallFact.call_id))).scalars())
     assert facts == 2 and derived == {"k1", "k2"}  # the surveyed calls were queued for their facts
+
+
+async def test_any_cut_of_the_period_adds_up_to_the_whole(db: Database) -> None:
+    """Partial days come from interval rows, whole days from daily rows: a period cut anywhere counts each call
+    once (09:00–09:15 Shanghai holds k1–k4, 09:15–09:30 holds k5)."""
+    await seed_day(db)
+    await job(db).run_once()
+    reports = Reports(db, ReportConfig.load())
+    for since, until, offered in (
+        (T0, T0 + timedelta(minutes=15), 3),
+        (T0 + timedelta(minutes=15), T0 + timedelta(hours=2), 1),
+        (T0 - timedelta(days=3), T0 + timedelta(days=3), 4),
+        (T0 - timedelta(days=3), T0 + timedelta(minutes=15), 3),
+    ):
+        for by in GroupBy:
+            report = await reports.summary(since, until, ["support"], by)
+            assert reports.figures(report.total)["offered"] == offered, (since, until, by)
+            if by is not GroupBy.agent:
+                assert sum(reports.figures(r.totals)["offered"] for r in report.rows) == offered, (since, until, by)
