@@ -3,6 +3,7 @@ hand-computed day of tests/integration/cmsseed.py: filters, table, SVG plots, CS
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 from collections.abc import AsyncIterator
@@ -81,7 +82,7 @@ async def test_a_supervisor_reads_the_day_by_queue_and_interval(site: str, page:
     async with page.expect_download() as download:
         await page.click("#csv")
     path = await (await download.value).path()
-    rows = list(csv.DictReader(io.StringIO(Path(path).read_text())))
+    rows = list(csv.DictReader(io.StringIO(await asyncio.to_thread(Path(path).read_text))))
     assert rows[0]["key"] == "2026-11-24T01:00:00+00:00" and rows[-1]["key"] == "total"
     assert rows[-1]["offered"] == "4" and rows[-1]["answered"] == "3"
 
