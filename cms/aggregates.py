@@ -172,6 +172,26 @@ async def recount_range(s: AsyncSession, since: datetime, until: datetime) -> No
         sql = select_sql.format(join="", where=where)
         await s.execute(text(f"INSERT INTO {table} ({columns}) {sql}"), _range(since, until))
     await s.execute(text("DELETE FROM cms_dirty WHERE bucket >= :since AND bucket < :until"), _range(since, until))
+    await s.execute(
+        text("DELETE FROM cms_floor_state_intervals WHERE bucket >= :since AND bucket < :until"), _range(since, until)
+    )
+    await s.execute(text(FLOOR_SQL.format(where="bucket >= :since AND bucket < :until")), _range(since, until))
+
+
+FLOOR_VALUES = "logged_in_seconds, available_seconds, handling_seconds, paused_seconds, wrap_seconds"
+FLOOR_SQL = (
+    f"INSERT INTO cms_floor_state_intervals (bucket, {FLOOR_VALUES}) "
+    "SELECT bucket, sum(logged_in_seconds), sum(available_seconds), sum(handling_seconds), sum(paused_seconds), "
+    "sum(wrap_seconds) FROM cms_agent_state_intervals WHERE {where} GROUP BY bucket"
+)
+
+
+async def recount_floor(s: AsyncSession, buckets: list[Any]) -> None:
+    """Recount every agent's state time of these intervals."""
+    if buckets:
+        params = {"buckets": buckets}
+        await s.execute(text("DELETE FROM cms_floor_state_intervals WHERE bucket = ANY(:buckets)"), params)
+        await s.execute(text(FLOOR_SQL.format(where="bucket = ANY(:buckets)")), params)
 
 
 async def recount_days_between(s: AsyncSession, since: datetime, until: datetime, tz: str) -> None:
@@ -225,6 +245,7 @@ class Aggregator:
             for kind, keys in by_kind.items():
                 await recount_keys(s, kind, keys)
                 await recount_days(s, kind, day_keys(keys, self.zone), self.tz)
+            await recount_floor(s, sorted({k[0] for k in by_kind.get(STATE, [])}))  # type: ignore[type-var]
             await s.commit()
         self.rows_total += len(dirty)
         return len(dirty)

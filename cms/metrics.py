@@ -9,7 +9,9 @@ Every ratio is None when its denominator is 0 (nothing to measure is not 0 %).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, fields
+from typing import Any
 
 from cms.report_config import AbandonsWithinThreshold
 
@@ -46,21 +48,20 @@ class Totals:
     paused_seconds: float = 0.0
 
     def add(self, other: Totals) -> None:
-        for f in fields(self):
-            if f.name == "wait_max":
-                self.wait_max = max(self.wait_max, other.wait_max)
-            else:
-                setattr(self, f.name, getattr(self, f.name) + getattr(other, f.name))
+        mine, theirs = self.__dict__, other.__dict__
+        for name in SUMMED:
+            mine[name] += theirs[name]
+        if other.wait_max > self.wait_max:
+            self.wait_max = other.wait_max
 
     @classmethod
-    def of(cls, row: dict[str, object]) -> Totals:
+    def of(cls, row: Mapping[str, Any]) -> Totals:
         """Totals from a mapping of the same names (a database row); missing or NULL values are 0."""
-        t = cls()
-        for f in fields(cls):
-            value = row.get(f.name)
-            if value is not None:
-                setattr(t, f.name, type(getattr(t, f.name))(value))  # type: ignore[call-overload]
-        return t
+        return cls(**{k: v for k, v in row.items() if k in NAMES and v is not None})
+
+
+NAMES = frozenset(f.name for f in fields(Totals))
+SUMMED = tuple(sorted(NAMES - {"wait_max"}))
 
 
 def _ratio(num: float, den: float) -> float | None:

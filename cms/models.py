@@ -296,6 +296,20 @@ class AgentStateInterval(Base):
     wrap_seconds: Mapped[float] = _seconds()
 
 
+class FloorStateInterval(Base):
+    """Every agent's state time in one 15-minute interval, summed (a month by interval reads ~2900 rows, not
+    one per agent and interval)."""
+
+    __tablename__ = "cms_floor_state_intervals"
+
+    bucket: Mapped[datetime] = mapped_column(DateTime(timezone=True), primary_key=True)
+    logged_in_seconds: Mapped[float] = _seconds()
+    available_seconds: Mapped[float] = _seconds()
+    handling_seconds: Mapped[float] = _seconds()
+    paused_seconds: Mapped[float] = _seconds()
+    wrap_seconds: Mapped[float] = _seconds()
+
+
 # the same sums per local day (cms/reports.yaml's time zone), recounted from the interval rows: a month's
 # report reads ~30 rows per queue or agent instead of ~2900
 class QueueDay(Base):

@@ -10,6 +10,7 @@ period (an agent's state is not per queue).
 from __future__ import annotations
 
 import enum
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -51,6 +52,7 @@ STATE_AGENTS = (
 EDGES = "bucket >= :since AND bucket < :until AND (bucket < :whole_from OR bucket >= :whole_until)"
 WHOLE = "day >= :day_from AND day < :day_until"
 INTERVALS = "bucket >= :since AND bucket < :until"
+FLOOR_SQL = f"SELECT bucket AS key, {STATE_SUMS} FROM cms_floor_state_intervals WHERE {INTERVALS} GROUP BY 1"
 TABLES = {
     "queue": ("cms_queue_intervals", "cms_queue_days", QUEUE_SUMS),
     "agent": ("cms_agent_intervals", "cms_agent_days", AGENT_SUMS),
@@ -146,9 +148,12 @@ class Reports:
         calls_sql = _sql("agent" if by is GroupBy.agent else "queue", by, qf)
         async with self.db.session() as s:
             call_rows = (await s.execute(text(calls_sql), params)).mappings().all()
-            state_rows = (
-                [] if by is GroupBy.queue else (await s.execute(text(_sql("state", by, sf)), params)).mappings().all()
-            )
+            if by is GroupBy.queue:
+                state_rows: Sequence[Mapping[str, Any]] = []
+            elif by is GroupBy.interval and not queues:  # every agent: the all-agents rows
+                state_rows = (await s.execute(text(FLOOR_SQL), params)).mappings().all()
+            else:
+                state_rows = (await s.execute(text(_sql("state", by, sf)), params)).mappings().all()
             if by is GroupBy.interval:  # every row is in the report: add them up
                 total = Totals()
                 for r in [*call_rows, *state_rows]:

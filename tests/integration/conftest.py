@@ -52,6 +52,7 @@ TABLES = (
     "cms_queue_days",
     "cms_agent_days",
     "cms_agent_state_days",
+    "cms_floor_state_intervals",
     "supervision_log",
     "supervisor_phones",
     "ivr_visits",

@@ -26,6 +26,7 @@ AGGREGATES = (
     "cms_queue_days",
     "cms_agent_days",
     "cms_agent_state_days",
+    "cms_floor_state_intervals",
 )
 TZ = ReportConfig.load().timezone
 
@@ -82,6 +83,10 @@ async def test_by_interval_day_and_agent(db: Database) -> None:
     assert (first["offered"], first["answered"], first["service_level"]) == (3, 2, pytest.approx(1 / 3))
     assert rows[(T0 + timedelta(minutes=15)).isoformat()]["asa_seconds"] == 5
     assert first["occupancy"] == pytest.approx(0.5)  # 1001 answered support calls: their state time counts
+    every, total = await figures(db, GroupBy.interval)  # no queue chosen: the all-agents interval rows
+    assert every[T0.isoformat()]["occupancy"] == pytest.approx(0.5)
+    assert every[T0.isoformat()]["utilisation"] == pytest.approx(0.25)
+    assert total["utilisation"] == pytest.approx(0.25) and total["offered"] == 4
     days, _ = await figures(db, GroupBy.day)
     assert list(days) == ["2026-11-24"]  # 09:00 in Shanghai
     agents, _ = await figures(db, GroupBy.agent)

@@ -54,6 +54,7 @@ EXPECTED = {
     "cms_queue_days",
     "cms_agent_days",
     "cms_agent_state_days",
+    "cms_floor_state_intervals",
 }
 
 

@@ -150,6 +150,16 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("call_id", name=op.f("pk_cms_fact_pending")),
     )
     op.create_table(
+        "cms_floor_state_intervals",
+        sa.Column("bucket", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("logged_in_seconds", sa.Float(), server_default="0", nullable=False),
+        sa.Column("available_seconds", sa.Float(), server_default="0", nullable=False),
+        sa.Column("handling_seconds", sa.Float(), server_default="0", nullable=False),
+        sa.Column("paused_seconds", sa.Float(), server_default="0", nullable=False),
+        sa.Column("wrap_seconds", sa.Float(), server_default="0", nullable=False),
+        sa.PrimaryKeyConstraint("bucket", name=op.f("pk_cms_floor_state_intervals")),
+    )
+    op.create_table(
         "cms_queue_days",
         sa.Column("day", sa.Date(), nullable=False),
         sa.Column("queue", sa.String(length=80), nullable=False),
@@ -222,6 +232,7 @@ def downgrade() -> None:
     op.drop_table("cms_surveys")
     op.drop_table("cms_queue_intervals")
     op.drop_table("cms_queue_days")
+    op.drop_table("cms_floor_state_intervals")
     op.drop_table("cms_fact_pending")
     op.drop_table("cms_dirty")
     op.drop_index("ix_cms_call_facts_contact", table_name="cms_call_facts")
