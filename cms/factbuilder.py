@@ -20,7 +20,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cms.dirty import call_keys, mark
-from cms.facts import WRAP_AFTER, CallInputs, QueueEvent, Span, derive
+from cms.facts import WRAP_AFTER, CallInputs, QueueEvent, Span, answering_agent, derive
 from cms.models import AgentStateSpan, CallFact, CallLeg, FactPending, Interaction, QueueLogLine, SurveyScore
 from cms.report_config import ReportConfig
 from hotline.db import Database
@@ -110,9 +110,7 @@ async def _spans(
     for c in calls:
         connect = next((q for q in lines.get(c.call_id, ()) if q.event == "CONNECT"), None)
         answered = connect.time if connect else c.answered_at
-        agent = c.agent
-        if connect and connect.agent:
-            agent = connect.agent.split("/", 1)[-1].split("@", 1)[0].split("-", 1)[0]
+        agent = answering_agent(c.agent, connect)
         if agent and answered:
             end = c.ended_at or answered + timedelta(hours=4)
             windows[c.call_id] = (agent, answered, end + WRAP_AFTER)

@@ -20,6 +20,7 @@ Definitions (docs/METRICS.md):
 - transfers: the transfers Asterisk logged for the call (or, without lines, its transfer legs).
 - IVR containment: the IVR reported on the call (``self_service`` not null) and served it alone (true).
 - within threshold: answered (or, not short, abandoned) within the queue's service-level threshold.
+- agent: the interaction's agent (an extension), else the CONNECT line's interface.
 - contact key: ``customer:<id>`` if the caller was identified, else ``number:<E.164>``; FCR compares it.
 """
 
@@ -147,6 +148,16 @@ def _agent_name(raw: str | None) -> str | None:
     return raw
 
 
+def answering_agent(row_agent: str | None, connect: QueueEvent | None) -> str:
+    """The extension of the agent who answered: the interaction's (the call model's, or the back-fill's, which
+    maps member names), else the CONNECT line's interface (``PJSIP/1001``); a member name alone is not one."""
+    if row_agent:
+        return row_agent
+    if connect is not None and connect.agent and "/" in connect.agent:
+        return _agent_name(connect.agent) or ""
+    return ""
+
+
 def contact_key(customer_id: int | None, caller: str | None) -> str | None:
     if customer_id is not None:
         return f"customer:{customer_id}"
@@ -196,7 +207,7 @@ def derive(c: CallInputs, threshold: float, short_abandon: float) -> CallFact:
     answered_at = connect.time if connect else c.answered_at
     abandoned = not answered and (abandon is not None or (not c.lines and offered and c.outcome == "abandoned"))
     timed_out = offered and not answered and not abandoned and (exit_line is not None or c.outcome == "queue_timeout")
-    agent = (_agent_name(connect.agent) if connect else None) or (c.agent if answered else None) or ""
+    agent = answering_agent(c.agent, connect) if answered else ""
 
     fact = CallFact(
         call_id=c.call_id,

@@ -1,4 +1,6 @@
-"""The reports over HTTP: summary figures (JSON or CSV) and the Erlang C staffing calculator.
+"""The reports over HTTP: summary figures (JSON or CSV) and the Erlang C staffing calculator. A period counts
+in whole 15-minute intervals: ``since`` is rounded down and ``until`` up to an interval's start (the answer
+says which period it covers).
 
 Supervisors see their own queues' figures (asking for another queue is refused; asking for none means all of
 theirs); admins see every queue."""
@@ -16,7 +18,7 @@ from pydantic import StringConstraints
 
 from cms.errors import BadPeriod, QueueNotSupervised
 from cms.report_schemas import Figures, Staffing, StaffingRow, Summary, SummaryRow
-from cms.reporting import GroupBy, Reports
+from cms.reporting import GroupBy, Reports, whole_intervals
 from hotline.auth import Access, Principal, Role
 
 MAX_PERIOD = timedelta(days=400)
@@ -80,6 +82,7 @@ def build_report_router(reports: Reports, access: Access) -> APIRouter:
         me: Principal = supervisor,
     ) -> Summary | Response:
         _period(since, until, MAX_PERIOD)
+        since, until = whole_intervals(since, until)
         queues = _queues(me, queue)
         report = await reports.summary(since, until, queues, by)
         result = Summary(
@@ -113,6 +116,7 @@ def build_report_router(reports: Reports, access: Access) -> APIRouter:
         me: Principal = supervisor,
     ) -> Staffing:
         _period(since, until, MAX_STAFFING_PERIOD)
+        since, until = whole_intervals(since, until)
         queues = _queues(me, queue)
         rows, aht = await reports.staffing(since, until, queues, target_sl, threshold_s, max_occupancy)
         return Staffing(

@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import text
 
 from cms.erlang import agents_needed
+from cms.facts import INTERVAL, bucket_of
 from cms.metrics import Totals, counted_offered, figures
 from cms.report_config import ReportConfig
 from hotline.db import Database
@@ -94,6 +95,12 @@ def _label(value: Any) -> str:
     return value.isoformat() if isinstance(value, datetime) else str(value)
 
 
+def whole_intervals(since: datetime, until: datetime) -> tuple[datetime, datetime]:
+    """[since, until) widened to whole 15-minute intervals (a call counts in its interval as a whole)."""
+    start, end = bucket_of(since), bucket_of(until)
+    return start, end if end == until else end + INTERVAL
+
+
 @dataclass(frozen=True)
 class Period:
     """[since, until) cut into its whole local days and the partial days at its edges."""
@@ -142,6 +149,7 @@ class Reports:
         self.config = config
 
     async def summary(self, since: datetime, until: datetime, queues: list[str] | None, by: GroupBy) -> Report:
+        since, until = whole_intervals(since, until)
         params = {**Period(since, until, self.config.zone).params(), "queues": queues, "tz": self.config.timezone}
         qf = QUEUES if queues else ""
         sf = STATE_AGENTS if queues else ""

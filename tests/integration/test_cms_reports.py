@@ -167,3 +167,12 @@ async def test_any_cut_of_the_period_adds_up_to_the_whole(db: Database) -> None:
             assert reports.figures(report.total)["offered"] == offered, (since, until, by)
             if by is not GroupBy.agent:
                 assert sum(reports.figures(r.totals)["offered"] for r in report.rows) == offered, (since, until, by)
+
+
+async def test_a_period_counts_whole_intervals(db: Database) -> None:
+    """A call counts in the interval it queued in: a period starting mid-interval still holds that interval."""
+    await seed_day(db)
+    await job(db).run_once()
+    reports = Reports(db, ReportConfig.load())
+    report = await reports.summary(T0 + timedelta(minutes=7), T0 + timedelta(minutes=16), ["support"], GroupBy.queue)
+    assert reports.figures(report.total)["offered"] == 4  # 01:00–01:15 and 01:15–01:30

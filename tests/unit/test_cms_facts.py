@@ -157,3 +157,13 @@ def test_contact_keys() -> None:
     assert contact_key(3, "13800138000") == "customer:3"
     assert contact_key(None, "anonymous") is None
     assert contact_key(None, "1001") is None  # an extension is nobody's number
+
+
+def test_the_answering_agent_is_an_extension_never_a_member_name() -> None:
+    c = answered_call()
+    named = [*c.lines[:2], ev(12, "CONNECT", "12", "c1-agent", "3", agent="Chen Jing"), *c.lines[3:]]
+    assert derive(CallInputs(**{**c.__dict__, "lines": named}), threshold=20, short_abandon=5).agent == "1001"
+    anonymous = CallInputs(**{**c.__dict__, "lines": named, "agent": None})
+    assert derive(anonymous, threshold=20, short_abandon=5).agent == ""
+    by_interface = CallInputs(**{**c.__dict__, "agent": None})
+    assert derive(by_interface, threshold=20, short_abandon=5).agent == "1001"
