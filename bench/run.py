@@ -14,6 +14,7 @@ BENCHES = [
     ["bench.capacity", "--rate", "1.0", "--seconds", "30", "--rounds", "2"],
     ["bench.popdata"],
     ["bench.customers"],
+    ["bench.cms"],
 ]
 
 

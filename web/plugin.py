@@ -43,6 +43,10 @@ class WebPlugin(Plugin):
         async def recordings_page() -> FileResponse:
             return FileResponse(WEB / "recordings.html")
 
+        @app.get("/reports", include_in_schema=False, dependencies=open_to_all)
+        async def reports_page() -> FileResponse:
+            return FileResponse(WEB / "reports.html")
+
         @app.get("/ivr", include_in_schema=False, dependencies=open_to_all)
         async def ivr_page() -> FileResponse:
             return FileResponse(WEB / "ivr.html")

@@ -112,6 +112,8 @@ MATRIX: dict[tuple[str, str], tuple[set[str], Any]] = {
     ("GET", "/api/interactions"): (READERS, None),
     ("GET", "/api/interactions/{call_id}"): (OWNER_SIDE, None),
     ("GET", "/api/queue-log"): (SUPERVISORS, None),
+    ("GET", "/api/reports/summary"): (SUPERVISORS, None),
+    ("GET", "/api/reports/staffing"): (SUPERVISORS, None),
     ("GET", "/api/recordings"): (READERS, None),
     ("GET", "/api/recordings/access-log"): (ADMIN, None),
     ("GET", "/api/recordings/{recording_id}"): (OWNER_SIDE, None),

@@ -48,6 +48,18 @@ EXPECTED = {
     "qa_samples",
     "qa_evaluations",
     "qa_marks",
+    "cms_call_facts",
+    "cms_agent_states",
+    "cms_surveys",
+    "cms_fact_pending",
+    "cms_dirty",
+    "cms_queue_intervals",
+    "cms_agent_intervals",
+    "cms_agent_state_intervals",
+    "cms_queue_days",
+    "cms_agent_days",
+    "cms_agent_state_days",
+    "cms_floor_state_intervals",
 }
 
 
