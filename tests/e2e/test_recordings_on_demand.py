@@ -92,7 +92,9 @@ async def test_on_demand_calls_are_kept_only_from_the_desks_record(
     stats = await asyncio.to_thread(sox_stat, path)
     skipped = started_at - bridged_at
     expected = row["talk_seconds"] - skipped
-    print(f"talk {row['talk_seconds']:.2f} s, record pressed {skipped:.2f} s in, kept {stats['Length (seconds)']:.2f} s")
+    print(
+        f"talk {row['talk_seconds']:.2f} s, record pressed {skipped:.2f} s in, kept {stats['Length (seconds)']:.2f} s"
+    )
     assert abs(stats["Length (seconds)"] - expected) < 1.5, (stats, expected)
     assert stats["Length (seconds)"] < row["talk_seconds"] - 2  # the first seconds were cut
     assert stats["RMS     amplitude"] > 0.02, stats  # the call's audio, not silence
