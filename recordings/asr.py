@@ -26,13 +26,14 @@ WINDOW = RATE * 2 * 20  # bytes: the decoder takes 20-second utterances (bounded
 
 
 def pcm16k(path: Path) -> bytes:
-    """The file as raw 16 kHz mono s16le."""
+    """The file as raw 16 kHz mono s16le. No dither (opusdec's and sox's default adds random noise), so the
+    same recording always gives the same transcript."""
     if path.suffix == ".opus":
-        cmd = ["opusdec", "--quiet", "--rate", str(RATE), "--force-wav", str(path), "-"]
+        cmd = ["opusdec", "--quiet", "--no-dither", "--rate", str(RATE), "--force-wav", str(path), "-"]
         wav = subprocess.run(cmd, check=True, capture_output=True, timeout=600).stdout
-        cmd = ["sox", "-t", "wav", "-", *RAW]
+        cmd = ["sox", "-D", "-t", "wav", "-", *RAW]
         return subprocess.run(cmd, input=wav, check=True, capture_output=True, timeout=600).stdout
-    cmd = ["sox", str(path), *RAW]
+    cmd = ["sox", "-D", str(path), *RAW]
     return subprocess.run(cmd, check=True, capture_output=True, timeout=600).stdout
 
 

@@ -1,18 +1,21 @@
 """The recordings of calls in progress, and the desk's controls over them (the agent on the call only).
 
 app_queue's ``AgentConnect`` tells which agent took which caller (``Channel``: the caller's channel, where
-the recording runs; ``Linkedid``: the call). From the desk the agent can:
+the recording runs; ``Linkedid``: the call). The dialplan starts every recording (``hotline-record``); the
+controller's AMI user holds no ``system`` write class, so it never starts one. From the desk the agent can:
 
-- start an ``on_demand`` recording: AMI ``MixMonitor`` on the caller's channel into the file the dialplan
-  named (``MONITOR_FILENAME``), options ``b`` (bridged audio only) and ``i(HOTLINE_MIXMON_ID)``, the same
-  as the dialplan's own recordings;
+- keep an ``on_demand`` recording: the dialplan records those calls provisionally (the file named
+  ``<call>.provisional.wav``); pressing "record" marks the file time from which it is kept. When the call
+  ends the provisional file is trimmed to start there and kept, or deleted when nobody asked (no row);
 - pause and resume it (card numbers, personal details): AMI ``MixMonitorMute`` with ``Direction: both``,
-  ``State: 1`` / ``0`` (Asterisk 22, app_mixmonitor: it mutes the MixMonitor audiohooks of the channel,
-  so silence is written and the file keeps the call's time; ``MixMonitorID`` is optional). The action
-  needs the ``call`` write class; ``MixMonitor`` needs ``system``.
+  ``State: 1`` / ``0`` (class ``call``; Asterisk 22's app_mixmonitor mutes the channel's MixMonitor
+  audiohooks, so silence is written and the file keeps its time).
 
-Pauses are kept as offsets in seconds from the recording's start (the first bridge, or the desk's start
-for an on-demand recording) and go into the recording's metadata when the call ends.
+Offsets are in file time: MixMonitor's ``b`` option writes only while the caller's channel is bridged, so
+the time the caller spends out of a bridge (the desk's hold redirects them to music, a transfer waits in a
+queue) is not in the file. ``BridgeEnter`` / ``BridgeLeave`` of the caller's channel start and stop that
+clock. Pauses are kept as seconds from the kept recording's start (the first bridge, or the desk's "record"
+for an on-demand one) and go into the recording's metadata when the call ends.
 """
 
 from __future__ import annotations
@@ -29,7 +32,7 @@ from hotline.ami import AmiActionError, AmiUnavailable
 from hotline.errors import Conflict, NotFound, TelephonyUnavailable, first_line
 from hotline.logs import bind_call, get_logger
 from hotline.routing import DIRECT_QUEUE_PREFIX, ChannelVar
-from recordings.policy import MIXMON_ID_VAR, Policy, RecordingsConfig
+from recordings.policy import MIXMON_ID_VAR, MIXMON_POLICY_VAR, Policy, RecordingsConfig
 from recordings.records import Pause
 
 log = get_logger(__name__)
@@ -55,15 +58,34 @@ class LiveCall:
     channel: str  # the caller's channel: the recording runs there
     agent: str | None
     queue: str | None
-    connected_at: float  # monotonic: the first bridge with an agent
-    origin: float | None = None  # monotonic: the recording's second 0 (None: not known to be recording)
-    on_demand: bool = False
+    bridged_at: float | None  # monotonic: since when the caller's channel is bridged (None: it is not)
+    bridged_seconds: float = 0.0  # file time written before ``bridged_at``
+    mode: Policy | None = None  # what the dialplan's recording is (None: not known to run)
+    kept_from: float | None = None  # file time the kept recording starts at (None: not kept, so far)
     pauses: list[Pause] = field(default_factory=list)
     ended_at: float | None = None
 
     @property
     def paused(self) -> bool:
         return bool(self.pauses) and self.pauses[-1].end is None
+
+    def file_time(self, now: float) -> float:
+        """Seconds MixMonitor has written by ``now`` (bridged audio only, from the first bridge)."""
+        running = now - self.bridged_at if self.bridged_at is not None else 0.0
+        return self.bridged_seconds + max(0.0, running)
+
+    def unbridged(self, now: float) -> None:
+        if self.bridged_at is not None:
+            self.bridged_seconds += max(0.0, now - self.bridged_at)
+            self.bridged_at = None
+
+
+@dataclass(frozen=True)
+class Finished:
+    """What the live state knew of a recording when its call ended."""
+
+    pauses: list[Pause] = field(default_factory=list)  # seconds from the kept recording's start
+    kept_from: float | None = None  # file time the desk asked to keep from (None: nobody asked)
 
 
 class RecordingState(BaseModel):
@@ -89,32 +111,56 @@ class LiveRecordings:
         agent = extension_of(e.get("Interface") or e.get("DestChannel"))
         queue = e.get("Queue")
         known = self.calls.get(call_id)
-        if known is None:
-            self.calls[call_id] = LiveCall(call_id, channel, agent, queue, self.clock())
+        if known is None:  # app_queue bridges the caller right after this event
+            self.calls[call_id] = LiveCall(call_id, channel, agent, queue, bridged_at=self.clock())
             return
         known.agent, known.channel = agent, channel  # a transfer through a queue: the new agent controls it
+        if known.bridged_at is None:
+            known.bridged_at = self.clock()
         if queue and not queue.startswith(DIRECT_QUEUE_PREFIX):
             known.queue = queue
+
+    def _caller(self, e: dict[str, Any]) -> LiveCall | None:
+        call = self.calls.get(e.get("Linkedid") or "")
+        if call is None or call.ended_at is not None or e.get("Channel") != call.channel:
+            return None
+        return call
+
+    def on_BridgeEnter(self, e: dict[str, Any]) -> None:
+        call = self._caller(e)
+        if call is not None and call.bridged_at is None:
+            call.bridged_at = self.clock()
+
+    def on_BridgeLeave(self, e: dict[str, Any]) -> None:
+        call = self._caller(e)
+        if call is not None:
+            call.unbridged(self.clock())
 
     def on_Hangup(self, e: dict[str, Any]) -> None:
         call = self.calls.get(e.get("Linkedid") or "")
         if call is not None and e.get("Channel") == call.channel:
+            call.unbridged(self.clock())
             call.ended_at = self.clock()
             self._close_pause(call)
         self._prune()
 
     # ---- the call's end -----------------------------------------------------------------------------------
-    def finish(self, call_id: str) -> tuple[list[Pause], bool]:
-        """The call's pauses (offsets from the recording's start) and whether the desk started it."""
+    def finish(self, call_id: str) -> Finished:
+        """The call's pauses and where its kept recording starts in the file."""
         call = self.calls.pop(call_id, None)
         if call is None:
-            return [], False
+            return Finished()
         self._close_pause(call)
-        return list(call.pauses), call.on_demand
+        return Finished(list(call.pauses), call.kept_from)
+
+    def _offset(self, call: LiveCall) -> float:
+        """Now, in seconds of the kept recording."""
+        now = call.ended_at if call.ended_at is not None else self.clock()
+        return round(max(0.0, call.file_time(now) - (call.kept_from or 0.0)), 2)
 
     def _close_pause(self, call: LiveCall) -> None:
-        if call.paused and call.origin is not None:
-            call.pauses[-1].end = round(max(0.0, (call.ended_at or self.clock()) - call.origin), 2)
+        if call.paused and call.kept_from is not None:
+            call.pauses[-1].end = self._offset(call)
 
     def _prune(self) -> None:
         now = self.clock()
@@ -147,10 +193,14 @@ class LiveRecordings:
         return await self._getvar(call.channel, ChannelVar.queue.value) or call.queue
 
     async def _recording(self, call: LiveCall) -> bool:
-        running = bool(await self._getvar(call.channel, MIXMON_ID_VAR))
-        if running and call.origin is None:
-            call.origin = call.connected_at  # started by the dialplan: bridged audio from the first bridge on
-        return running
+        """Whether a kept recording runs: the dialplan's, for an ``all`` queue; for an ``on_demand`` one, once
+        the desk asked to keep it."""
+        if call.mode is None and await self._getvar(call.channel, MIXMON_ID_VAR):
+            mode = await self._getvar(call.channel, MIXMON_POLICY_VAR)
+            call.mode = Policy.on_demand if mode == Policy.on_demand.value else Policy.all
+            if call.mode is Policy.all:
+                call.kept_from = 0.0  # bridged audio from the first bridge on
+        return call.kept_from is not None
 
     async def state(self, agent: str) -> RecordingState:
         call = self.current(agent)
@@ -163,25 +213,19 @@ class LiveRecordings:
         )
 
     async def start(self, agent: str) -> RecordingState:
+        """Keep the call's provisional recording from now on (the file's earlier audio is cut at the end)."""
         call = self.current(agent)
         if await self._recording(call):
             raise Conflict("the call is already being recorded")
-        policy = self.config.policy(await self._queue_of(call))
-        if policy is Policy.none:
-            raise Conflict("calls of this queue are never recorded")
-        base = await self._getvar(call.channel, "MONITOR_FILENAME")
-        if not base:
-            raise Conflict("the call has no recording file name (not a hotline call)")
-        await self._act(
-            "start the recording",
-            "MixMonitor",
-            Channel=call.channel,
-            File=f"{base}.wav",
-            Options=f"bi({MIXMON_ID_VAR})",
-        )
-        call.origin, call.on_demand = self.clock(), True
+        if call.mode is not Policy.on_demand:
+            if self.config.policy(await self._queue_of(call)) is Policy.none:
+                raise Conflict("calls of this queue are never recorded")
+            raise Conflict("the call is not recorded on demand (its queue joined no on-demand recording)")
+        call.kept_from = round(call.file_time(self.clock()), 2)
         with bind_call(call.call_id):
-            log.info("recording started from the desk", agent=agent, at=datetime.now(UTC).isoformat())
+            log.info(
+                "recording kept from the desk", agent=agent, from_s=call.kept_from, at=datetime.now(UTC).isoformat()
+            )
         return await self.state(agent)
 
     async def pause(self, agent: str) -> RecordingState:
@@ -191,8 +235,7 @@ class LiveRecordings:
         if call.paused:
             raise Conflict("the recording is already paused")
         await self._act("pause the recording", "MixMonitorMute", Channel=call.channel, Direction="both", State=1)
-        assert call.origin is not None
-        call.pauses.append(Pause(start=round(max(0.0, self.clock() - call.origin), 2), by=agent))
+        call.pauses.append(Pause(start=self._offset(call), by=agent))
         with bind_call(call.call_id):
             log.info("recording paused", agent=agent, offset=call.pauses[-1].start)
         return await self.state(agent)

@@ -31,6 +31,8 @@ class RecordingsPlugin(Plugin):
         self.live = LiveRecordings(core.ami, self.config)
         core.ami.on("AgentConnect", self.live.on_AgentConnect)
         core.ami.on("Hangup", self.live.on_Hangup)
+        core.ami.on("BridgeEnter", self.live.on_BridgeEnter)  # file time: MixMonitor writes bridged audio only
+        core.ami.on("BridgeLeave", self.live.on_BridgeLeave)
         self.catalog = RecordingCatalog(core.db, core.outbox, root, self.config, self.live)
         core.bus.subscribe(CallEnded, self.catalog.on_call_ended)
         self.retention = Retention(core.db, root, self.config)

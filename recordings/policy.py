@@ -3,8 +3,10 @@ transcription settings, validated at load.
 
 The dialplan applies the policy: each queue's policy is rendered into a global variable
 (``HOTLINE_REC_<queue, letters digits and _ only>``) that the ``hotline-record`` subroutine reads before
-the caller joins a queue; only ``all`` starts MixMonitor there. ``on_demand`` calls are started from the
-desk (AMI ``MixMonitor`` on the caller's channel); ``none`` is never recorded.
+the caller joins a queue. ``all`` starts MixMonitor into ``<call>.wav``; ``on_demand`` starts it into
+``<call>.provisional.wav``, kept (trimmed to the desk's "record") only if the agent asks for it during the
+call and deleted otherwise; ``none`` is never recorded. The controller's AMI user cannot start MixMonitor
+(that action needs the ``system`` write class, which it does not hold).
 """
 
 from __future__ import annotations
@@ -23,6 +25,8 @@ CONFIG_ENV = "HOTLINE_RECORDINGS_CONFIG"
 RECORD_CONTEXT = "hotline-record"  # the dialplan subroutine that starts MixMonitor by the queue's policy
 POLICY_VAR_PREFIX = "HOTLINE_REC_"
 MIXMON_ID_VAR = "HOTLINE_MIXMON_ID"  # MixMonitor's i() option: set once a recording runs on the channel
+MIXMON_POLICY_VAR = "HOTLINE_MIXMON_POLICY"  # the policy the running recording was started under
+PROVISIONAL_SUFFIX = ".provisional.wav"  # an on-demand call's file until the desk asks to keep it
 
 
 class Policy(enum.StrEnum):
@@ -90,6 +94,8 @@ class RecordingsConfig(BaseModel):
                 "context": RECORD_CONTEXT,
                 "var_prefix": POLICY_VAR_PREFIX,
                 "id_var": MIXMON_ID_VAR,
+                "policy_var": MIXMON_POLICY_VAR,
+                "provisional_suffix": PROVISIONAL_SUFFIX,
                 "default": self.default.policy.value,
                 "policies": {dialplan_name(q): self.policy(q).value for q in names},
             }

@@ -7,6 +7,12 @@ on the event loop. The metadata goes through the durable outbox; a reconcile pas
 minutes) describes any recent WAV that still has no row (its call ended while the controller was down)
 and removes a WAV left beside its compressed file. When the encoder is missing or fails, the WAV itself
 is kept and described (format ``wav``), so no recording is lost for a codec.
+
+An on-demand call's file is provisional (``<call>.provisional.wav``): when the call ends it is cut to start
+where the desk asked to record and kept like any other, or deleted when nobody asked; such a call gets no
+recording row (the desk's "record", pause and resume stay in the audit log). Nothing else keeps a
+provisional file: the reconcile pass skips them and deletes those left unclaimed an hour after their last
+write (their call ended while the controller was down, so nobody can have asked to keep them since).
 """
 
 from __future__ import annotations
@@ -31,15 +37,16 @@ from hotline.columns import fit_row
 from hotline.db import Database
 from hotline.logs import bind_call, get_logger
 from hotline.outbox import Outbox
-from recordings.live import LiveRecordings
+from recordings.live import Finished, LiveRecordings
 from recordings.models import Recording
-from recordings.policy import Policy, RecordingsConfig
+from recordings.policy import PROVISIONAL_SUFFIX, Policy, RecordingsConfig
 from recordings.records import Pause, RecordingRecord
-from recordings.transcode import OPUS, TranscodeError, to_opus
+from recordings.transcode import OPUS, TranscodeError, to_opus, trim_wav
 
 log = get_logger(__name__)
 
 KIND = "recording"
+PROVISIONAL_STALE_SECONDS = 3600.0  # an unclaimed provisional file not written for this long is deleted
 
 
 @dataclass
@@ -108,18 +115,26 @@ async def store_recordings(session: AsyncSession, records: list[RecordingRecord]
     )
 
 
-def _recent_files(root: Path, days: list[str], settled_before: float) -> list[Path]:
-    """WAV files of those day folders that nobody has written to since ``settled_before``."""
+def _recent_files(root: Path, days: list[str], settled_before: float, provisional: bool = False) -> list[Path]:
+    """WAV files of those day folders that nobody has written to since ``settled_before``: the recordings,
+    or the on-demand calls' provisional files."""
     found: list[Path] = []
     for day in days:
         folder = root / day
         if not folder.is_dir():
             continue
         for path in folder.glob("*.wav"):
+            if path.name.endswith(PROVISIONAL_SUFFIX) is not provisional:
+                continue
             with contextlib.suppress(FileNotFoundError):
                 if path.stat().st_mtime < settled_before:
                     found.append(path)
     return found
+
+
+def provisional_path(path: Path) -> Path:
+    """``…/<call>.wav`` → ``…/<call>.provisional.wav``."""
+    return path.with_name(path.stem + PROVISIONAL_SUFFIX)
 
 
 def _legs(call: CallRecord) -> list[dict[str, Any]]:
@@ -164,15 +179,21 @@ class RecordingCatalog:
 
     async def on_call_ended(self, e: CallEnded) -> None:
         call = e.record
-        pauses, on_demand = self.live.finish(call.call_id) if self.live else ([], False)
+        finished = self.live.finish(call.call_id) if self.live else Finished()
         with bind_call(call.call_id):
             candidates = self.candidates(call)
+            provisional = await asyncio.to_thread(
+                lambda: next((q for q in map(provisional_path, candidates) if q.exists()), None)
+            )
+            if provisional is not None:
+                await self._settle_provisional(call, provisional, finished)
+                return
             path = await asyncio.to_thread(lambda: next((p for p in candidates if p.exists()), candidates[0]))
             if call.answered_at is None:
                 await self._drop_if_empty(path)
                 return
-            policy = Policy.on_demand if on_demand else self.config.policy(call.queue)
-            if policy is not Policy.all and not on_demand and not await asyncio.to_thread(path.exists):
+            policy = self.config.policy(call.queue)
+            if policy is not Policy.all and not await asyncio.to_thread(path.exists):
                 log.info("call not recorded by its queue's policy", queue=call.queue, policy=policy.value)
                 return
             if not await wait_until_stable(path):
@@ -186,10 +207,35 @@ class RecordingCatalog:
                 call.agent,
                 call.queue,
                 call.customer_id,
-                policy=policy,
+                policy=Policy.all,
                 legs=_legs(call),
-                pauses=pauses,
+                pauses=finished.pauses,
             )
+
+    async def _settle_provisional(self, call: CallRecord, provisional: Path, finished: Finished) -> None:
+        """An on-demand call's file: cut to where the desk asked to record and kept, or deleted."""
+        await wait_until_stable(provisional)
+        if call.answered_at is None or finished.kept_from is None:
+            await asyncio.to_thread(provisional.unlink, True)
+            log.info("on-demand recording not asked for: deleted", queue=call.queue)
+            return
+        target = provisional.with_name(f"{call.call_id}.wav")
+        try:
+            await trim_wav(provisional, target, finished.kept_from, timeout=self.config.transcode.timeout_s)
+        except TranscodeError as e:
+            log.error("on-demand recording left provisional: not cut", error=str(e), from_s=finished.kept_from)
+            return
+        await asyncio.to_thread(provisional.unlink, True)
+        await self._keep(
+            call.call_id,
+            target,
+            call.agent,
+            call.queue,
+            call.customer_id,
+            policy=Policy.on_demand,
+            legs=_legs(call),
+            pauses=finished.pauses,
+        )
 
     async def _drop_if_empty(self, path: Path) -> None:
         """A caller never bridged leaves MixMonitor's empty WAV (header only): nothing to keep."""
@@ -250,6 +296,7 @@ class RecordingCatalog:
         compressed file is already described is removed."""
         today = datetime.now().astimezone()
         days = [(today - timedelta(days=d)).strftime("%Y/%m/%d") for d in range(3)]
+        await self._drop_unclaimed(days)
         files = await asyncio.to_thread(_recent_files, self.root, days, time.time() - self.settle_seconds)
         if not files:
             return 0
@@ -286,3 +333,18 @@ class RecordingCatalog:
         if missing:
             log.info("recordings reconciled", found=len(missing))
         return len(missing)
+
+    async def _drop_unclaimed(self, days: list[str]) -> None:
+        """Provisional files of calls that ended unseen (none of a call still known live)."""
+        stale = await asyncio.to_thread(
+            _recent_files, self.root, days, time.time() - PROVISIONAL_STALE_SECONDS, provisional=True
+        )
+        live = self.live.calls if self.live else {}
+        for path in stale:
+            call_id = path.name.removesuffix(PROVISIONAL_SUFFIX)
+            call = live.get(call_id)
+            if call is not None and call.ended_at is None:
+                continue
+            await asyncio.to_thread(path.unlink, True)
+            with bind_call(call_id):
+                log.info("unclaimed on-demand recording deleted", path=str(path.relative_to(self.root)))

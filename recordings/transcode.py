@@ -4,6 +4,10 @@ Speech at 16 kbit/s is about a tenth of the 8 kHz 16-bit WAV (128 kbit/s) and pl
 browser (``audio/ogg; codecs=opus``). The encoder runs as a separate, niced process; the result is
 written next to the WAV under a temporary name and renamed when whole, so a half-written file is never
 served or described.
+
+An on-demand recording is kept from the desk's "record" on: its provisional WAV is first cut to start there
+(``sox … trim <seconds>``, or the same frames copied by Python's ``wave`` module when sox is missing), and
+only the cut file is encoded, so no audio from before the agent asked is ever kept.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ import asyncio
 import contextlib
 import os
 import shutil
+import wave
 from pathlib import Path
 
 from hotline.logs import get_logger
@@ -25,6 +30,65 @@ SUFFIXES = {"opus": ".opus", "wav": ".wav"}
 
 class TranscodeError(RuntimeError):
     pass
+
+
+def trimmer() -> str | None:
+    return shutil.which("sox")
+
+
+def _copy_from(source: Path, target: Path, seconds: float) -> None:
+    """The WAV's frames from ``seconds`` on, same format (the fallback without sox)."""
+    with wave.open(str(source)) as src, wave.open(str(target), "wb") as dst:
+        dst.setparams(src.getparams())
+        src.setpos(min(src.getnframes(), round(seconds * src.getframerate())))
+        for chunk in iter(lambda: src.readframes(1 << 16), b""):
+            dst.writeframes(chunk)
+
+
+async def _sox_trim(exe: str, source: Path, partial: Path, seconds: float, timeout: float, nice: int) -> None:
+    proc = await asyncio.create_subprocess_exec(
+        exe,
+        "-q",
+        str(source),
+        "-t",
+        "wav",
+        str(partial),
+        "trim",
+        f"{seconds:.3f}",
+        stdin=asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.PIPE,
+        preexec_fn=lambda: _lower_priority(nice),
+    )
+    try:
+        _, err = await asyncio.wait_for(proc.communicate(), timeout)
+    except TimeoutError:
+        proc.kill()
+        await proc.wait()
+        raise TranscodeError(f"sox took longer than {timeout:.0f} s on {source.name}") from None
+    if proc.returncode != 0:
+        message = err.decode(errors="replace").strip().splitlines()[-1:] or ["no output"]
+        raise TranscodeError(f"sox failed on {source.name} ({proc.returncode}): {message[0]}")
+
+
+async def trim_wav(source: Path, target: Path, seconds: float, *, timeout: float = 120.0, nice: int = 10) -> Path:
+    """``target``: ``source`` without its first ``seconds`` (written whole, then renamed); raises
+    ``TranscodeError``."""
+    partial = target.with_name(target.name + ".part")
+    seconds = max(0.0, seconds)
+    exe = trimmer()
+    try:
+        if exe is None:
+            await asyncio.to_thread(_copy_from, source, partial, seconds)
+        else:
+            await _sox_trim(exe, source, partial, seconds, timeout, nice)
+        await asyncio.to_thread(os.replace, partial, target)
+    except BaseException as e:
+        await asyncio.to_thread(partial.unlink, True)
+        if isinstance(e, (OSError, wave.Error, EOFError)):
+            raise TranscodeError(f"could not cut {source.name}: {e}") from e
+        raise
+    return target
 
 
 def encoder() -> str | None:

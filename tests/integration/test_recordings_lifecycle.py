@@ -190,7 +190,7 @@ def _prompt_as_a_call(folder: Path) -> Path:
     wide, narrow, opus = folder / "p22.wav", folder / "p8.wav", folder / "p8.opus"
     subprocess.run(["espeak-ng", "-w", str(wide), PROMPT], check=True)
     subprocess.run(
-        ["sox", str(wide), "-r", "8000", "-c", "1", "-b", "16", "-e", "signed-integer", str(narrow)], check=True
+        ["sox", "-D", str(wide), "-r", "8000", "-c", "1", "-b", "16", "-e", "signed-integer", str(narrow)], check=True
     )
     subprocess.run(["opusenc", "--quiet", "--bitrate", "16", str(narrow), str(opus)], check=True)
     return opus

@@ -53,6 +53,11 @@ def test_the_dialplan_records_by_each_queues_policy(tmp_path: Path) -> None:
     assert 'ExecIf($["${LOCAL(policy)}" = ""]?Set(LOCAL(policy)=none))' in record  # the default
     assert 'GotoIf($["${LOCAL(policy)}" != "all"]?done)' in record
     assert "MixMonitor(${MONITOR_FILENAME}.wav,bi(HOTLINE_MIXMON_ID))" in record  # bridged audio only
+    # on_demand: recorded the same way, into the provisional file the controller keeps (cut) or deletes
+    on_demand = record.split('GotoIf($["${LOCAL(policy)}" = "on_demand"]?provisional)', 1)[1]
+    assert "same => n(provisional),Set(HOTLINE_MIXMON_POLICY=on_demand)\n" in on_demand
+    assert " same => n,MixMonitor(${MONITOR_FILENAME}.provisional.wav,bi(HOTLINE_MIXMON_ID))\n" in on_demand
+    assert record.count("MixMonitor(") == 2 and "Set(HOTLINE_MIXMON_POLICY=all)" in record
     queue_side = dialplan.split("[hotline-queue]", 1)[1].split("\n[", 1)[0]
     gosub = queue_side.index("Gosub(hotline-record,s,1(${HOTLINE_QUEUE}))")
     assert gosub < queue_side.index("Queue(direct-") < queue_side.index("Queue(${HOTLINE_QUEUE}")
