@@ -404,6 +404,7 @@ def banner(s: Settings) -> str:
     common = f"""  Back office     {url}/workorders (work orders, SLA clocks)   {url}/customers (customers, grades)
   Supervisors     {url}/wallboard (live queues, listen/whisper/barge)   {url}/ivr (the IVR menu)
   Quality         {url}/recordings (play, search transcripts)   {url}/qa (monthly samples, scoring, disputes)
+  Reports         {url}/reports (service level, ASA, AHT, abandons, FCR, CSAT; CSV; Erlang C staffing)
   API             {url}/docs      (OpenAPI: {url}/openapi.json)
   Health          {url}/healthz
   Recordings      {s.recordings_dir}
