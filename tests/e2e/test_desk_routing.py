@@ -198,7 +198,8 @@ async def test_a_skill_queue_overflows_to_the_wider_pool_after_its_wait(
     skilled = await agent_session("1005")  # speaks English, but on a break: logged in, so no widening at once
     assert (await api.post("/api/agents/me/pause", skilled, {"reason": "break"})).status_code == 200
     await agent_session("1004")  # complaints only: in the english queue as an outsider
-    caller = phones.call(ENGLISH, digit="0", dtmf_at_ms=1000, hold_ms=3000)
+    # the caller waits past the overflow time, then talks: hangs up 16 s after keying 0
+    caller = phones.call(ENGLISH, digit="0", dtmf_at_ms=1000, hold_ms=16000)
     await until("the caller waiting in english", lambda: waiting(stack, "english") == 1)
     assert await wait(caller.wait, 60) == 0, caller.output()
     assert await wait(phone.wait, 20) == 0, phone.output()
