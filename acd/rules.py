@@ -124,6 +124,11 @@ class CallbackRule(BaseModel):
         digits = "".join(c for c in number if c.isdigit() or c == "+")
         return self.dial.replace("{number}", digits)
 
+    def dialplan_dial(self, number_expression: str) -> str:
+        """The same route for the dialplan, the number being a dialplan expression (``${EXTEN:2}``): the
+        desk's transfers to an outside number leave the way a callback reaches its customer."""
+        return self.dial.replace("{number}", number_expression)
+
 
 class RoutingRules(BaseModel):
     tiers: dict[str, TierRule]

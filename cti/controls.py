@@ -11,7 +11,7 @@ outside number), hang up — each an AMI action on the agent's own call, found i
 - Targets, as DTMF digits (Atxfer types them into the call): ``*2<n>`` the n-th queue (Queue() again:
   app_queue pops the next agent), ``*1<ext>`` an agent (the dialplan raises ``HotlineTransferOffer`` first,
   so the call model pops the card at that agent while the phone rings), ``*3<digits>`` an outside number
-  (out through the carrier endpoint).
+  (out the way a callback reaches its customer: ``callbacks.dial`` of acd/routing.yaml).
 
 The AMI user needs the ``call`` write class for Redirect, Bridge, BlindTransfer, Atxfer and Hangup.
 """

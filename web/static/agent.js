@@ -1,18 +1,9 @@
-// hotline agent desk: sign in, queue state buttons, and the screen-pop over a WebSocket.
+// hotline agent desk: queue state buttons and the screen-pop over a WebSocket, with the call controls. The
+// session (sign-in, token, api) is session.js's; the pop's work orders are agent-workorders.js's and the
+// callback list agent-callbacks.js's.
 "use strict";
-const $ = (id) => document.getElementById(id);
-let token = sessionStorage.getItem("hotline.token");
 let socket = null;
 let retry = 0;
-
-async function api(path, options = {}) {
-  const headers = { "Content-Type": "application/json" };
-  if (token) headers.Authorization = `Bearer ${token}`;
-  const r = await fetch(path, { ...options, headers });
-  const body = await r.json().catch(() => ({}));
-  if (!r.ok) throw new Error(body.message || (body.detail && JSON.stringify(body.detail)) || r.statusText);
-  return body;
-}
 
 function showAgent(agent) {
   $("agent-name").textContent = agent.name;
@@ -31,6 +22,7 @@ function showAgent(agent) {
 
 function showPop(pop) {
   $("pop").dataset.call = pop.call_id;
+  workOrdersForPop(pop);
   $("pop-empty").hidden = true;
   $("pop-body").hidden = false;
   setCallStatus("ringing");
@@ -59,10 +51,7 @@ function showPop(pop) {
     c.dedicated_agent ? `dedicated agent ${c.dedicated_agent}` : "",
     c.language ? `speaks ${c.language}` : "",
   ].filter(Boolean).join(" · ");
-  fillList($("pop-orders"), pop.work_orders || [], (o) => {
-    const li = `#${o.id} ${o.type.replace("_", " ")}${o.claim_kind ? " (" + o.claim_kind + ")" : ""}: ${o.subject}`;
-    return `${li}${o.waybill ? " · " + o.waybill : ""} · ${o.status.replace("_", " ")} · ${slaClock(o)}`;
-  }, (o) => `sla-${o.sla_state}`);
+  showPopOrders(pop.work_orders || []);
   fillList($("pop-shipments"), pop.shipments || [], (s) =>
     `${s.waybill} · ${s.status.replaceAll("_", " ")}` +
     `${s.last_scan_place ? " · " + s.last_scan_place : ""}` +
@@ -81,13 +70,6 @@ function fillList(list, items, describe, classOf = () => "") {
     if (item) li.className = classOf(item);
     return li;
   }));
-}
-
-function slaClock(order) {
-  const left = Math.round((new Date(order.sla_due_at) - Date.now()) / 60000);
-  const span = (m) => (Math.abs(m) >= 120 ? `${Math.round(Math.abs(m) / 60)} h` : `${Math.abs(m)} min`);
-  const level = order.escalation_level ? ` · level ${order.escalation_level}` : "";
-  return (left >= 0 ? `due in ${span(left)}` : `overdue by ${span(left)}`) + level;
 }
 
 function setCallStatus(status) {
@@ -112,14 +94,16 @@ async function callAction(path, body) {
 
 function connect() {
   const proto = location.protocol === "https:" ? "wss" : "ws";
-  socket = new WebSocket(`${proto}://${location.host}/ws/agent?token=${encodeURIComponent(token)}`);
-  socket.onopen = () => { retry = 0; $("link").textContent = "online"; $("link").className = "badge on"; };
-  socket.onclose = (ev) => {
+  const ws = new WebSocket(`${proto}://${location.host}/ws/agent?token=${encodeURIComponent(token)}`);
+  socket = ws;
+  ws.onopen = () => { retry = 0; $("link").textContent = "online"; $("link").className = "badge on"; };
+  ws.onclose = (ev) => {
     $("link").textContent = "offline"; $("link").className = "badge off";
+    if (socket !== ws) return;  // signed out: this socket was closed on purpose
     if (ev.code === 4401) return signOut("Your session expired: sign in again.");
     if (token) setTimeout(connect, Math.min(5000, 500 * 2 ** retry++));
   };
-  socket.onmessage = (ev) => {
+  ws.onmessage = (ev) => {
     const m = JSON.parse(ev.data);
     if (m.type === "screen_pop") showPop(m);
     else if (m.type === "pop_update" && $("pop").dataset.call === m.call_id) {
@@ -131,7 +115,7 @@ function connect() {
     else if (m.type === "call_held" && $("pop").dataset.call === m.call_id) setCallStatus(m.held ? "on hold" : "talking");
     else if (m.type === "pop_cancelled" && $("pop").dataset.call === m.call_id) setCallStatus("missed");
     else if (m.type === "call_ended" && $("pop").dataset.call === m.call_id) setCallStatus("ended");
-    else if (m.type === "agent_state") api("/api/agents/me").then(showAgent);
+    else if (m.type === "agent_state") { api("/api/agents/me").then(showAgent); loadCallbacks(); }
   };
 }
 
@@ -139,36 +123,18 @@ async function startDesk() {
   try {
     showAgent(await api("/api/agents/me"));
   } catch (e) {
-    return signOut();
+    return signOut(e.message === "signed out" ? "" : "This desk is for agents.");
   }
-  $("login-panel").hidden = true;
-  $("desk").hidden = false;
-  $("who").hidden = false;
+  showSignedIn();
   connect();
+  loadCallbacks();
 }
 
-function signOut(message = "") {
-  if (token) fetch("/api/session", { method: "DELETE", headers: { Authorization: `Bearer ${token}` } }).catch(() => {});
-  token = null;
-  sessionStorage.removeItem("hotline.token");
-  if (socket) socket.close();
-  $("desk").hidden = true; $("who").hidden = true; $("login-panel").hidden = false;
-  $("login-error").textContent = message;
+function stopDesk() {
+  const open = socket;
+  socket = null;
+  if (open) open.close();
 }
-
-$("login-form").addEventListener("submit", async (ev) => {
-  ev.preventDefault();
-  $("login-error").textContent = "";
-  try {
-    const r = await api("/api/session", { method: "POST",
-      body: JSON.stringify({ username: $("extension").value.trim(), password: $("password").value }) });
-    token = r.token;
-    sessionStorage.setItem("hotline.token", token);
-    await startDesk();
-  } catch (e) {
-    $("login-error").textContent = e.message;
-  }
-});
 
 document.querySelectorAll("[data-action]").forEach((button) => button.addEventListener("click", async () => {
   $("state-error").textContent = "";
@@ -201,6 +167,5 @@ $("btn-transfer").addEventListener("click", async () => {
     { mode: $("xfer-mode").value, kind: $("xfer-kind").value, target: $("xfer-target").value.trim() });
   if (r && r.mode === "blind") setCallStatus("transferred");
 });
-$("signout").addEventListener("click", () => signOut());
 setInterval(() => { if (socket && socket.readyState === 1) socket.send("ping"); }, 25000);
-if (token) startDesk();
+pageSession("desk", "extension", startDesk, stopDesk);

@@ -1,22 +1,11 @@
 // hotline wallboard: sign in as a supervisor, live queue and agent figures over a WebSocket,
-// listen / whisper / barge and forced states per agent.
+// listen / whisper / barge and forced states per agent. The session (sign-in, token, api) is session.js's.
 "use strict";
-const $ = (id) => document.getElementById(id);
-let token = sessionStorage.getItem("hotline.wallboard.token");
 let socket = null;
 let retry = 0;
 const queues = new Map(); // name → latest row
 const agents = new Map(); // extension → latest row
 const alerts = new Map(); // "queue/kind" → alert
-
-async function api(path, options = {}) {
-  const headers = { "Content-Type": "application/json" };
-  if (token) headers.Authorization = `Bearer ${token}`;
-  const r = await fetch(path, { ...options, headers });
-  const body = await r.json().catch(() => ({}));
-  if (!r.ok) throw new Error(body.message || (body.detail && JSON.stringify(body.detail)) || r.statusText);
-  return body;
-}
 
 const pct = (x) => (x === null || x === undefined ? "—" : `${Math.round(x * 100)} %`);
 const secs = (x) => (x === null || x === undefined ? "—" : `${Math.round(x)} s`);
@@ -137,15 +126,17 @@ function onMessage(m) {
 
 function connect() {
   const proto = location.protocol === "https:" ? "wss" : "ws";
-  socket = new WebSocket(`${proto}://${location.host}/ws/wallboard?token=${encodeURIComponent(token)}`);
-  socket.onopen = () => { retry = 0; $("link").textContent = "online"; $("link").className = "badge on"; };
-  socket.onclose = (ev) => {
+  const ws = new WebSocket(`${proto}://${location.host}/ws/wallboard?token=${encodeURIComponent(token)}`);
+  socket = ws;
+  ws.onopen = () => { retry = 0; $("link").textContent = "online"; $("link").className = "badge on"; };
+  ws.onclose = (ev) => {
     $("link").textContent = "offline"; $("link").className = "badge off";
+    if (socket !== ws) return;  // signed out: this socket was closed on purpose
     if (ev.code === 4401) return signOut("Your session expired: sign in again.");
     if (ev.code === 4403) return signOut("The wallboard is for supervisors.");
     if (token) setTimeout(connect, Math.min(5000, 500 * 2 ** retry++));
   };
-  socket.onmessage = (ev) => onMessage(JSON.parse(ev.data));
+  ws.onmessage = (ev) => onMessage(JSON.parse(ev.data));
 }
 
 async function startBoard() {
@@ -155,35 +146,16 @@ async function startBoard() {
   } catch (e) {
     return signOut();
   }
-  $("login-panel").hidden = true;
-  $("board").hidden = false;
-  $("who").hidden = false;
+  showSignedIn();
   connect();
 }
 
-function signOut(message = "") {
-  if (token) fetch("/api/session", { method: "DELETE", headers: { Authorization: `Bearer ${token}` } }).catch(() => {});
-  token = null;
-  sessionStorage.removeItem("hotline.wallboard.token");
-  if (socket) socket.close();
-  $("board").hidden = true; $("who").hidden = true; $("login-panel").hidden = false;
-  $("login-error").textContent = message;
+function stopBoard() {
+  const open = socket;
+  socket = null;
+  if (open) open.close();
 }
 
-$("login-form").addEventListener("submit", async (ev) => {
-  ev.preventDefault();
-  $("login-error").textContent = "";
-  try {
-    const r = await api("/api/session", { method: "POST",
-      body: JSON.stringify({ username: $("username").value.trim(), password: $("password").value }) });
-    token = r.token;
-    sessionStorage.setItem("hotline.wallboard.token", token);
-    await startBoard();
-  } catch (e) {
-    $("login-error").textContent = e.message;
-  }
-});
-$("signout").addEventListener("click", () => signOut());
 setInterval(() => { if (socket && socket.readyState === 1) socket.send("ping"); }, 25000);
 setInterval(() => { if (!$("board").hidden) render(); }, 1000); // the clocks (longest wait, time in state) move
-if (token) startBoard();
+pageSession("board", "username", startBoard, stopBoard);
