@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -242,10 +243,35 @@ class Nodes:
             ok = call.language in node.values
         elif node.test == "known":
             ok = call.card is not None
+        elif node.test == "queue_load":
+            return await self._queue_load(node, call)
         else:
             value = call.vars.get(node.var or "")
             ok = bool(value) and (not node.values or value in node.values)
         return Step(node.then if ok else node.otherwise, "yes" if ok else "no")
+
+    async def _queue_load(self, node: ConditionNode, call: Call) -> Step:
+        assert node.queue is not None
+        try:
+            load = await self.domain.queue_load(node.queue)
+        except Failure:
+            load = None
+        if load is None:
+            return Step(node.otherwise, "unknown")
+        wait = load.expected_wait_s
+        call.vars["queue.waiting"] = str(load.waiting)
+        if wait is None:
+            call.vars.pop("queue.expected_wait_s", None)
+            call.vars.pop("queue.expected_wait_min", None)
+        else:
+            call.vars["queue.expected_wait_s"] = str(round(wait))
+            call.vars["queue.expected_wait_min"] = str(max(1, math.ceil(wait / 60)))
+        # nobody logged in (no estimate) is left to the queue's own no-agent path (voicemail), not judged here
+        long_wait = node.wait_at_least_s is not None and wait is not None and wait >= node.wait_at_least_s
+        crowded = node.waiting_at_least is not None and load.waiting >= node.waiting_at_least
+        figures = f"waiting {load.waiting}, wait {'-' if wait is None else round(wait)} s"
+        busy = long_wait or crowded
+        return Step(node.then if busy else node.otherwise, "yes" if busy else "no", figures)
 
     # ---- endings ---------------------------------------------------------------------------------
     async def queue(self, node: QueueNode, call: Call) -> Step:
