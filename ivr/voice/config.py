@@ -57,6 +57,9 @@ class VoiceConfig(BaseModel):
     threads: int = Field(default=2, ge=1, le=16)
     connect_timeout_s: float = Field(default=3.0, gt=0, le=30)
     decode_timeout_s: float = Field(default=2.0, gt=0, le=30)
+    # models load on first need (languages whose menus listen: at start, in the background); the first
+    # question of a language waits this long for its model, then uses the keypad while it goes on loading
+    load_wait_s: float = Field(default=2.0, ge=0, le=30)
     vad: Vad = Vad()
     confidence: Confidence = Confidence()
     languages: dict[str, Language] = {}

@@ -33,8 +33,10 @@ AGI_MARGIN_S = 10.0
 @dataclass
 class Engine:
     recogniser: Recogniser
-    state: str = "loading"  # loading | ready | failed
+    state: str = "idle"  # idle (loaded on first need) | loading | ready | failed
     error: str | None = None
+    loading: asyncio.Task[None] | None = None
+    load_s: float | None = None
 
 
 class VoiceService:
@@ -56,8 +58,31 @@ class VoiceService:
         self._checked: dict[tuple[str, tuple[str, ...]], list[str]] = {}
 
     def available(self, language: str) -> bool:
+        """Whether questions in ``language`` can listen: an engine that is ready or can still be loaded."""
         engine = self.engines.get(language)
-        return engine is not None and engine.state == "ready" and self.server.listening
+        return engine is not None and engine.state != "failed" and self.server.listening
+
+    def warm(self, language: str) -> asyncio.Task[None] | None:
+        """Start loading ``language``'s model in a worker thread unless it is loaded or loading already."""
+        engine = self.engines.get(language)
+        if engine is None or engine.state in ("ready", "failed"):
+            return None
+        if engine.state == "idle":
+            engine.state = "loading"
+            engine.loading = asyncio.get_running_loop().create_task(self._load(language, engine), name="voice-model")
+        return engine.loading
+
+    async def _load(self, language: str, engine: Engine) -> None:
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        try:
+            await loop.run_in_executor(self.pool, engine.recogniser.load)
+        except Exception as e:  # a missing or broken model: that language answers by keypad
+            engine.state, engine.error = "failed", f"{type(e).__name__}: {e}"
+            log.error("speech engine failed to load", language=language, error=engine.error)
+            return
+        engine.state, engine.load_s = "ready", loop.time() - started
+        log.info("speech engine ready", language=language, engine=engine.recogniser.engine, s=round(engine.load_s, 2))
 
     async def confirm(self, agi: AgiSession, prompts: list[str], language: str, timeout: float) -> bool | None:
         lang = self.config.languages.get(language)
@@ -113,6 +138,9 @@ class VoiceService:
         engine = self.engines.get(language)
         if engine is None:
             raise EngineError(f"no speech engine for language {language!r}")
+        loading = self.warm(language)
+        if loading is not None:  # the first question of a language waits a bounded time for its model
+            await asyncio.wait({loading}, timeout=self.config.load_wait_s)
         if engine.state != "ready":
             raise EngineError(f"{engine.recogniser.engine} for {language!r} is {engine.state}: {engine.error or ''}")
         if not self.server.listening:
@@ -195,7 +223,13 @@ class VoiceService:
         return {
             "listening": self.server.listening,
             "engines": {
-                lang: {"engine": e.recogniser.engine, "state": e.state, "error": e.error, **e.recogniser.stats()}
+                lang: {
+                    "engine": e.recogniser.engine,
+                    "state": e.state,
+                    "error": e.error,
+                    "load_s": e.load_s,
+                    **e.recogniser.stats(),
+                }
                 for lang, e in self.engines.items()
             },
             "answers": dict(self.answers),

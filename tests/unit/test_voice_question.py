@@ -51,13 +51,21 @@ class Scripted:
     engine = "scripted"
     language = "en"
 
-    def __init__(self, word: str = "agent", conf: float = 0.9, fail: str = "", stall: float = 0.0) -> None:
-        self.word, self.conf, self.fail, self.stall = word, conf, fail, stall
+    def __init__(
+        self, word: str = "agent", conf: float = 0.9, fail: str = "", stall: float = 0.0, load_s: float = 0.0
+    ) -> None:
+        self.word, self.conf, self.fail, self.stall, self.load_s = word, conf, fail, stall, load_s
         self.fed = 0
         self.threads: set[str] = set()
+        self.loads: list[str] = []  # the thread of each load
 
     def load(self) -> None:
-        pass
+        import threading
+
+        self.loads.append(threading.current_thread().name)
+        time.sleep(self.load_s)
+        if self.fail == "load":
+            raise OSError("no model here")
 
     def missing_words(self, phrases: Sequence[str]) -> list[str]:
         return [p for p in phrases if p == "xyzzy"]
@@ -107,8 +115,10 @@ def prompt(tmp_path: Path) -> str:
     return write_wav(tmp_path / "prompt.wav", tone(2.0, 0.2, 300))  # a 2 s prompt
 
 
-def service(server: AudioSocketServer, pool: ThreadPoolExecutor, rec: object, state: str = "ready") -> VoiceService:
-    config = VoiceConfig.model_validate({"decode_timeout_s": 0.5, "languages": {}})
+def service(
+    server: AudioSocketServer, pool: ThreadPoolExecutor, rec: object, state: str = "ready", load_wait_s: float = 2.0
+) -> VoiceService:
+    config = VoiceConfig.model_validate({"decode_timeout_s": 0.5, "load_wait_s": load_wait_s, "languages": {}})
     return VoiceService(config, server, {"en": Engine(rec, state=state)}, pool)  # type: ignore[arg-type]
 
 
@@ -260,3 +270,50 @@ async def test_real_recognition_keeps_the_loop_responsive(
     assert len(lags) > 40
     lags.sort()
     assert lags[int(len(lags) * 0.99)] < 0.03, lags[-10:]  # the loop never waited on the decoder
+
+
+async def test_a_model_loads_on_its_first_question_once_in_a_worker_thread(
+    server: AudioSocketServer, pool: ThreadPoolExecutor, prompt: str
+) -> None:
+    rec = Scripted("agent", load_s=0.3)
+    svc = service(server, pool, rec, state="idle")
+    assert svc.available("en") and rec.loads == []  # nothing loaded until a question needs it
+    speech = silence(0.3) + tone(0.4) + silence(0.6)
+    answers = await asyncio.gather(
+        *(svc.ask(FakeAgi(Caller(audio=speech)), [prompt], KEYWORDS, "", "en", 3.0) for _ in range(2))
+    )
+    assert [(a.kind, a.option) for a in answers] == [("speech", "agent")] * 2  # both waited for the one load
+    assert len(rec.loads) == 1 and rec.loads[0].startswith("speech")
+    assert svc.engines["en"].state == "ready" and svc.health()["engines"]["en"]["load_s"] >= 0.3  # type: ignore[index]
+
+
+async def test_a_slow_model_is_waited_for_a_bounded_time_then_the_keypad_serves_while_it_loads(
+    server: AudioSocketServer, pool: ThreadPoolExecutor, prompt: str
+) -> None:
+    rec = Scripted("agent", load_s=1.0)
+    svc = service(server, pool, rec, state="idle", load_wait_s=0.2)
+    started = time.monotonic()
+    agi = FakeAgi(Caller(audio=silence(0.3) + tone(0.4) + silence(0.6)), keys="1")
+    first = await svc.ask(agi, [prompt], KEYWORDS, "0123", "en", 3.0)
+    assert (first.kind, first.option, first.fallback) == ("dtmf", "1", True)
+    assert "loading" in (first.error or "") and time.monotonic() - started < 0.9
+    loading = svc.engines["en"].loading
+    assert loading is not None
+    await loading  # it went on loading meanwhile
+    second = await svc.ask(
+        FakeAgi(Caller(audio=silence(0.3) + tone(0.4) + silence(0.6))), [prompt], KEYWORDS, "", "en", 3.0
+    )
+    assert (second.kind, second.option) == ("speech", "agent") and len(rec.loads) == 1
+
+
+async def test_a_model_that_fails_to_load_leaves_its_language_to_the_keypad(
+    server: AudioSocketServer, pool: ThreadPoolExecutor, prompt: str
+) -> None:
+    rec = Scripted(fail="load")
+    svc = service(server, pool, rec, state="idle")
+    answer = await svc.ask(FakeAgi(keys="2"), [prompt], KEYWORDS, "0123", "en", 3.0)
+    assert (answer.kind, answer.option, answer.fallback) == ("dtmf", "2", True)
+    assert svc.engines["en"].state == "failed" and "no model here" in (svc.engines["en"].error or "")
+    assert not svc.available("en")  # the menus stop offering speech in that language
+    await svc.ask(FakeAgi(keys="2"), [prompt], KEYWORDS, "0123", "en", 3.0)
+    assert len(rec.loads) == 1  # not tried again on every call
