@@ -22,9 +22,11 @@ class Vad(BaseModel):
     pause_ms: int = Field(default=60, ge=20, le=2000)
     end_ms: int = Field(default=450, ge=100, le=3000)
     max_speech_ms: int = Field(default=8000, ge=1000, le=30000)
+    # an unsure decode at the pause is decoded again in one pass before waiting for ``end_ms``
+    second_pass: bool = True
 
     def settings(self) -> VadSettings:
-        return VadSettings(**self.model_dump())
+        return VadSettings(**self.model_dump(exclude={"second_pass"}))
 
 
 class Confidence(BaseModel):

@@ -3,8 +3,9 @@ same time, stop the prompt the moment the caller speaks or keys a digit (barge-i
 off the event loop, and decide as soon as the caller stops.
 
 Deciding early: at the first short pause after speech the utterance is decoded; a confident decision that
-is a whole keyword is taken at once (tens of ms after the caller stops), anything else waits for the end
-of the utterance. If the caller goes on speaking, a fresh utterance is fed everything heard so far.
+is a whole keyword is taken at once (tens of ms after the caller stops). An unsure one is decoded again in
+one pass over everything heard (``second_pass``); only what is still unsure waits for the end of the
+utterance. If the caller goes on speaking, a fresh utterance is fed everything heard so far.
 """
 
 from __future__ import annotations
@@ -60,6 +61,7 @@ class Question:
         confidence: Confidence,
         decode_timeout: float,
         clock: Callable[[], float] | None = None,
+        second_pass: bool = True,
     ) -> None:
         self.link = link
         self.prompt = prompt
@@ -72,6 +74,7 @@ class Question:
         self.vad = EnergyVad(vad)
         self.conf = confidence
         self.decode_timeout = decode_timeout
+        self.second_pass = second_pass
         self.loop = asyncio.get_running_loop()
         self.clock = clock or self.loop.time
         self.prompt_playing = bool(prompt)
@@ -219,7 +222,9 @@ class Question:
             await self._engine(self.utterance.feed, pcm)
         if event is Event.pause:
             decision, hyp = await self._finish()
-            if decision.option is not None and decision.complete and decision.confidence >= self.conf.accept:
+            if self.second_pass and getattr(self.recogniser, "decodes_whole", False) and not self._sure(decision):
+                decision, hyp = await self._second_pass(decision, hyp)
+            if self._sure(decision):
                 return self._speech(decision, hyp)
             self._pending = (decision, hyp)
             return None
@@ -230,6 +235,25 @@ class Question:
                 return self._speech(*self._pending)
             return self._outcome("nomatch")
         return None
+
+    def _sure(self, decision: Decision) -> bool:
+        return decision.option is not None and decision.complete and decision.confidence >= self.conf.accept
+
+    async def _second_pass(self, decision: Decision, hyp: Hypothesis) -> tuple[Decision, Hypothesis]:
+        """The streamed decode was not sure at the pause: decode everything heard again in one pass (tens of
+        ms for a keyword; PocketSphinx then normalises over the whole utterance instead of its live estimate)
+        and keep the surer of the two, rather than wait ``end_ms`` of silence for the same answer. Only for
+        engines with such a decode (``decodes_whole``): for the others it would be the same decode again."""
+        utt = await self._engine(self.recogniser.start, self.phrases)
+        try:
+            await self._engine(utt.feed_whole, b"".join(self.heard))  # type: ignore[attr-defined]
+            again = await self._engine(utt.finish)
+        finally:
+            if not self._poisoned:
+                await self._engine(utt.close)
+        second = decide(again, self.keywords)
+        better = (second.complete, second.confidence) > (decision.complete, decision.confidence)
+        return (second, again) if better else (decision, hyp)
 
     async def _finish(self) -> tuple[Decision, Hypothesis]:
         utt, self.utterance = self.utterance, None

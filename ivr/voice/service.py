@@ -171,7 +171,7 @@ class VoiceService:
                 link = arrival.result()
                 question = Question(
                     link, pcm, recogniser, keywords, dtmf, timeout, self.pool, c.vad.settings(), c.confidence,
-                    c.decode_timeout_s,
+                    c.decode_timeout_s, second_pass=c.vad.second_pass,
                 )  # fmt: skip
                 outcome = await question.run()
             else:

@@ -317,3 +317,38 @@ async def test_a_model_that_fails_to_load_leaves_its_language_to_the_keypad(
     assert not svc.available("en")  # the menus stop offering speech in that language
     await svc.ask(FakeAgi(keys="2"), [prompt], KEYWORDS, "0123", "en", 3.0)
     assert len(rec.loads) == 1  # not tried again on every call
+
+
+class TwoPass(Scripted):
+    """Unsure while streamed (``conf`` 0.4), sure when given the whole utterance at once (0.95)."""
+
+    decodes_whole = True
+
+    def start(self, phrases: Sequence[str]) -> TwoPass:
+        self.whole = False
+        return self
+
+    def feed_whole(self, pcm: bytes) -> None:
+        self.whole = True
+        self.fed += len(pcm)
+
+    def finish(self) -> Hypothesis:
+        conf = 0.95 if self.whole else 0.4
+        return Hypothesis(self.word, (Word(self.word, conf, 0.0, 0.4),))
+
+
+@pytest.mark.parametrize("second_pass", [True, False])
+async def test_an_unsure_decode_at_the_pause_is_decoded_again_at_once_not_after_the_end_silence(
+    server: AudioSocketServer, pool: ThreadPoolExecutor, prompt: str, second_pass: bool
+) -> None:
+    svc = service(server, pool, TwoPass("pickup"))
+    svc.config.vad.second_pass = second_pass
+    speech = silence(0.3) + tone(0.4) + silence(0.8)
+    answer = await svc.ask(FakeAgi(Caller(audio=speech)), [prompt], KEYWORDS, "", "en", 3.0)
+    assert answer.kind == "speech" and answer.option == "pickup"
+    assert answer.ms_after_speech_end is not None
+    if second_pass:  # decided at the 60 ms pause, sure
+        assert answer.ms_after_speech_end < 300 and answer.confidence == pytest.approx(0.95)
+        assert not answer.needs_confirmation
+    else:  # the streamed decode's answer, after the 450 ms end of the utterance, to be confirmed
+        assert answer.ms_after_speech_end >= 450 and answer.needs_confirmation

@@ -74,6 +74,13 @@ class SphinxUtterance:
         for i in range(0, len(audio), CHUNK):
             self._decoder.process_raw(audio[i : i + CHUNK], False, False)
 
+    def feed_whole(self, pcm: bytes) -> None:
+        """A whole utterance at once: its cepstral mean is taken over all of it (batch CMN), not estimated
+        live from the decoder's earlier utterances."""
+        if self._decoder is None or self._finished:
+            raise EngineError("utterance already finished")
+        self._decoder.process_raw(self._up(pcm), False, True)
+
     def finish(self) -> Hypothesis:
         if self._decoder is None or self._finished:
             raise EngineError("utterance already finished")
@@ -104,6 +111,7 @@ class SphinxUtterance:
 
 class SphinxRecogniser:
     engine = "pocketsphinx"
+    decodes_whole = True  # its utterances offer ``feed_whole`` (batch normalisation), see question.py
 
     def __init__(self, language: str, model_dir: Path | None, decoders: int = 2) -> None:
         self.language = language
