@@ -40,6 +40,8 @@ class Language(BaseModel):
     decoders: int = Field(default=2, ge=1, le=16)
     yes_words: list[str] = Field(min_length=1)
     no_words: list[str] = Field(min_length=1)
+    # spoken digits (collect nodes, with ``menus``): each word → its digit; empty: digits are keyed only
+    digits: dict[str, str] = {}
     # the menus of this language listen for their options' keywords (off: keys only; the test line still
     # listens): grammar-bound recognisers have no garbage model, so any speech maps to some option
     menus: bool = False

@@ -134,6 +134,37 @@ class VoiceService:
         )
         return answer
 
+    async def ask_digits(
+        self, agi: AgiSession, prompts: list[str], language: str, timeout: float, max_digits: int
+    ) -> Answer:
+        """Play ``prompts`` and take up to ``max_digits`` digits, said one by one (the language's ``digits``
+        words) or keyed (ended by #, the last digit or a silence of ``timeout``). ``option`` holds the digits.
+        Speech that cannot be used falls back to Asterisk's keypad collection, as ``ask`` does."""
+        lang = self.config.languages.get(language)
+        words = dict(lang.digits) if lang else {}
+        try:
+            if not words:
+                raise EngineError(f"no spoken digits for language {language!r}")
+            engine = await self._usable(language, words)
+            pcm = await asyncio.to_thread(self.audio.load, prompts)
+        except (EngineError, PromptError) as e:
+            return await self._fallback(agi, prompts, "", timeout, str(e), True, max_digits)
+        outcome = await self._over_audiosocket(agi, pcm, engine.recogniser, words, "", timeout, max_digits)
+        if outcome.kind in ("failed", "gone"):
+            return await self._fallback(agi, prompts, "", timeout, outcome.error or outcome.kind, True, max_digits)
+        assert outcome.kind != "gone"
+        self.answers[f"digits {outcome.kind}"] += 1
+        log.info("voice digits", kind=outcome.kind, digits=outcome.option, text=outcome.text,
+                 confidence=round(outcome.confidence, 3))  # fmt: skip
+        return Answer(
+            kind=outcome.kind,
+            option=outcome.option,
+            text=outcome.text,
+            confidence=outcome.confidence,
+            ms_after_speech_end=outcome.ms_after_speech_end,
+            barged_in=outcome.barged_in,
+        )
+
     async def _usable(self, language: str, keywords: dict[str, str]) -> Engine:
         engine = self.engines.get(language)
         if engine is None:
@@ -156,7 +187,14 @@ class VoiceService:
         return engine
 
     async def _over_audiosocket(
-        self, agi: AgiSession, pcm: bytes, recogniser: Recogniser, keywords: dict[str, str], dtmf: str, timeout: float
+        self,
+        agi: AgiSession,
+        pcm: bytes,
+        recogniser: Recogniser,
+        keywords: dict[str, str],
+        dtmf: str,
+        timeout: float,
+        digits: int = 0,
     ) -> Outcome:
         c = self.config
         uid = uuid.uuid4()
@@ -171,7 +209,7 @@ class VoiceService:
                 link = arrival.result()
                 question = Question(
                     link, pcm, recogniser, keywords, dtmf, timeout, self.pool, c.vad.settings(), c.confidence,
-                    c.decode_timeout_s, second_pass=c.vad.second_pass,
+                    c.decode_timeout_s, second_pass=c.vad.second_pass, digits=digits,
                 )  # fmt: skip
                 outcome = await question.run()
             else:
@@ -202,7 +240,14 @@ class VoiceService:
         return False
 
     async def _fallback(
-        self, agi: AgiSession, prompts: list[str], dtmf: str, timeout: float, error: str, fallback: bool
+        self,
+        agi: AgiSession,
+        prompts: list[str],
+        dtmf: str,
+        timeout: float,
+        error: str,
+        fallback: bool,
+        max_digits: int = 0,
     ) -> Answer:
         self.fallbacks[error.split(":")[0][:60]] += 1
         log.warning("voice question falls back to the keypad", error=error, fallback=fallback)
@@ -214,9 +259,11 @@ class VoiceService:
             if digit:
                 break
         if not digit and prompts:
-            digit, _ = await agi.get_data(prompts[-1], int(timeout * 1000), 1)
+            digit, _ = await agi.get_data(prompts[-1], int(timeout * 1000), max_digits or 1)
         if not digit:
             return Answer("timeout", fallback=True, error=error)
+        if max_digits:
+            return Answer("dtmf", option=digit, text=digit, fallback=True, error=error)
         return Answer("dtmf", option=digit if digit in dtmf else None, text=digit, fallback=True, error=error)
 
     def health(self) -> dict[str, object]:

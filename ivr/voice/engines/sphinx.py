@@ -53,9 +53,10 @@ class Upsampler:
         return out.tobytes()
 
 
-def jsgf(phrases: Sequence[str]) -> str:
+def jsgf(phrases: Sequence[str], sequence: bool = False) -> str:
     alternatives = " | ".join(" ".join(p.lower().split()) for p in phrases)
-    return f"#JSGF V1.0;\ngrammar ivr;\npublic <keyword> = {alternatives} ;\n"
+    rule = f"( {alternatives} )+" if sequence else alternatives
+    return f"#JSGF V1.0;\ngrammar ivr;\npublic <keyword> = {rule} ;\n"
 
 
 class SphinxUtterance:
@@ -155,14 +156,14 @@ class SphinxRecogniser:
         with self._lock:
             return sorted(w for w in words if not _WORD.match(w) or self._dictionary.lookup_word(w) is None)
 
-    def start(self, phrases: Sequence[str]) -> SphinxUtterance:
+    def start(self, phrases: Sequence[str], sequence: bool = False) -> SphinxUtterance:
         if self._dictionary is None:
             raise EngineError("PocketSphinx not loaded")
         with self._lock:
             decoder = self._idle.pop() if self._idle else None
         if decoder is None:
             decoder = self._new_decoder()
-        grammar = jsgf(phrases)
+        grammar = jsgf(phrases, sequence)
         name = "g" + hashlib.sha1(grammar.encode()).hexdigest()[:12]
         seen = self._grammars.setdefault(id(decoder), set())
         if name not in seen:
