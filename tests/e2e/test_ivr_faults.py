@@ -167,6 +167,7 @@ async def test_speech_engine_timing_out_falls_back_to_the_keypad(
 
     walk = await stored_once(stack, caller_number, "agent")
     assert ("main", "key 0") in walk and all(result != "failed" for _, result in walk), walk
+    assert ("agent_load", "no") in walk, walk  # Asterisk's live queue figures read: an agent free, no wait
     row = await interaction(stack, caller_number)
     assert row["agent"] == "1008"
     health = stack.health()
