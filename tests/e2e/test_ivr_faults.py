@@ -1,11 +1,13 @@
-"""The IVR's failure paths through the real Asterisk: whatever breaks behind the menu, the caller hears the
+"""The IVR's failure paths through the real Asterisk, and its queue-load condition: whatever breaks behind the menu, the caller hears the
 apology and reaches a person (the SIPp agent answers), and what the call did is stored exactly once after
 the fault is over.
 
 One stack for the module. Its English menus listen (``menus: true``) with a decoding budget no engine
 can meet (``decode_timeout_s`` of a microsecond): the speech engine times out on the first word, which is
 how a hung or overloaded recogniser looks to a call. Callers who key from the greeting on never reach the
-recogniser, so the database and look-up faults take the keypad path of the demo menu.
+recogniser, so the database and look-up faults take the keypad path of the demo menu. Its menu is the demo's
+with the call-back offered from an expected wait of one second, so the queue-load condition is proven on
+Asterisk's live figures too (a caller behind a busy agent).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import asyncpg
 import pytest
 import yaml
 
+from ivr.menu import DEFAULT_MENU
 from ivr.voice.config import config_path
 from tests.e2e.conftest import SIP_PASSWORD, Login, fetch_all, wait
 from tests.e2e.harness import HotlineStack, Phones, SippProcess
@@ -30,6 +33,7 @@ from tests.e2e.test_voice import spoken
 pytestmark = pytest.mark.e2e
 
 DECODE_BUDGET_S = 1e-6
+LONG_WAIT = "wait_at_least_s: 180,"
 
 
 @pytest.fixture(scope="module")
@@ -40,6 +44,11 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HotlineStack]:
     config["decode_timeout_s"] = DECODE_BUDGET_S
     (s.workdir / "voice.yaml").write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
     s.env["HOTLINE_VOICE_CONFIG"] = str(s.workdir / "voice.yaml")
+    # the demo menu with the call-back offer from a wait of one second: any caller behind a busy agent
+    menu = DEFAULT_MENU.read_text(encoding="utf-8")
+    assert LONG_WAIT in menu
+    (s.workdir / "menu.yaml").write_text(menu.replace(LONG_WAIT, "wait_at_least_s: 1,"), encoding="utf-8")
+    s.env["HOTLINE_IVR_MENU"] = str(s.workdir / "menu.yaml")
     try:
         s.start()
         yield s
@@ -174,3 +183,37 @@ async def test_speech_engine_timing_out_falls_back_to_the_keypad(
     assert health is not None
     fallbacks = health["voice"]["fallbacks"]
     assert any(reason.startswith("speech engine took over") for reason in fallbacks), fallbacks
+
+
+async def test_a_caller_behind_a_busy_agent_is_offered_a_callback_from_the_live_queue_figures(
+    stack: HotlineStack, phones: Phones, agent_session: Login
+) -> None:
+    """The only agent is on a call; the next caller keys 0: Asterisk's figures (nobody free, one agent, an
+    average talk time) make a wait over the module menu's one second, the caller hears the wait in minutes
+    and keys 1; the call-back is stored by the ACD for that call."""
+    agent = phones.agent_phone("1007", SIP_PASSWORD("1007"), ring_ms=500, timeout_s=120)
+    await agent_session("1007")
+    talking = phones.call("13322220004", digit="0", dtmf_at_ms=4000, hold_ms=40000, timeout_s=120)
+    await wait_answered(agent, 1, 60)
+    behind = "13322220005"
+    # 0 at the main menu; the wait is said (~4 s), then the choice: 1 for a call back
+    caller = ivr_call(phones, behind, [(4000, "0"), (8000, "1")], 15000)
+    await finished(caller)
+    walk = await stored_once(stack, behind, "long_wait_end")
+    assert ("agent_load", "yes") in walk and ("long_wait", "said") in walk, walk
+    assert ("long_wait_choice", "key 1") in walk and ("long_wait_callback", "requested") in walk, walk
+    (visit,) = await fetch_all(
+        stack,
+        "SELECT v.input FROM ivr_visits v JOIN interactions i ON i.call_id = v.call_id "
+        "WHERE i.caller = $1 AND v.node = 'agent_load'",
+        behind,
+    )
+    assert visit["input"].startswith("waiting 0, wait "), visit  # nobody waiting, yet a wait: the agent is busy
+    callbacks = await fetch_all(
+        stack,
+        "SELECT c.queue, c.reason FROM callbacks c JOIN interactions i ON i.call_id = c.call_id WHERE i.caller = $1",
+        behind,
+    )
+    assert [(c["queue"], c["reason"]) for c in callbacks] == [("support", "long_wait")]
+    talking.stop()
+    agent.stop()
