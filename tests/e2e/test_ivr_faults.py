@@ -1,6 +1,6 @@
-"""The IVR's failure paths through the real Asterisk, and its queue-load condition: whatever breaks behind the menu, the caller hears the
-apology and reaches a person (the SIPp agent answers), and what the call did is stored exactly once after
-the fault is over.
+"""The IVR's failure paths through the real Asterisk, and its queue-load condition: whatever breaks behind
+the menu, the caller hears the apology and reaches a person (the SIPp agent answers), and what the call did
+is stored exactly once after the fault is over.
 
 One stack for the module. Its English menus listen (``menus: true``) with a decoding budget no engine
 can meet (``decode_timeout_s`` of a microsecond): the speech engine times out on the first word, which is
