@@ -86,3 +86,24 @@ class AgentControl(Protocol):
 
 
 AGENT_CONTROL: ServiceKey[AgentControl] = ServiceKey("acd.agent_control")
+
+
+class QueueLoad(BaseModel):
+    """A queue's load now, from Asterisk's live figures (AMI QueueSummary)."""
+
+    queue: str
+    waiting: int  # callers waiting in the queue
+    longest_wait_s: float  # the longest of their waits
+    agents_logged_in: int
+    agents_available: int  # logged in, not paused, not on a call
+    expected_wait_s: float | None  # what a caller joining now should expect; None: nobody logged in to answer
+
+
+class QueueLoads(Protocol):
+    async def load(self, queue: str) -> QueueLoad:
+        """The queue's load now (one round trip to Asterisk). Raises when Asterisk cannot tell (not
+        connected, no answer, an unknown queue): the caller decides what an unknown load means."""
+        ...
+
+
+QUEUE_LOAD: ServiceKey[QueueLoads] = ServiceKey("acd.queue_load")

@@ -19,7 +19,8 @@ from acd.callbacks import CallbackService
 from acd.decisions import DECISION_KIND, DecisionRecord, store_decisions
 from acd.events import AgentStateChanged
 from acd.floor import Floor
-from acd.interface import AGENT_CONTROL, CALLBACKS, QUEUES, ROUTER
+from acd.interface import AGENT_CONTROL, CALLBACKS, QUEUE_LOAD, QUEUES, ROUTER
+from acd.load import QueueLoadService
 from acd.models import Agent
 from acd.queues import Queues
 from acd.router import AcdRouter
@@ -71,6 +72,8 @@ class AcdPlugin(Plugin):
         self.callbacks = CallbackService(core.db, self.agents, self.queues, self.rules, self.router.schedules)
         self.callbacks.register_ami(core.ami.on)
         core.services.provide(CALLBACKS, self.callbacks)
+        self.loads = QueueLoadService(core.ami)
+        core.services.provide(QUEUE_LOAD, self.loads)
         self.voicemail = VoicemailOrders(self._work_orders, core.settings.hotline_number)
         core.ami.on("UserEvent", self.voicemail.on_UserEvent)
         self._sticky_load: asyncio.Task[None] | None = None

@@ -7,7 +7,10 @@ barge-in, recogniser in its worker threads), a few callers at once. Figures per 
 process: accuracy per keyword, time from the end of the speech to the decision, memory before and after
 loading the model.
 
-    python -m bench.speech [--variants 5] [--speed 1.0] [--callers 3]
+    python -m bench.speech [--variants 5] [--speed 1.0] [--callers 3] [--compare]
+
+``--compare`` runs each engine twice in the same invocation: without and with the second pass at the pause
+(``vad.second_pass`` in voice.yaml), on the same audio.
 """
 
 from __future__ import annotations
@@ -86,7 +89,9 @@ def percentile(values: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))] if ordered else float("nan")
 
 
-async def run_engine(engine: str, variants: int, speed: float, callers: int) -> dict[str, Any]:
+async def run_engine(
+    engine: str, variants: int, speed: float, callers: int, second_pass: bool = True
+) -> dict[str, Any]:
     suite = SUITES[engine]
     words = suite["keywords"] | suite["yes_no"]
     with tempfile.TemporaryDirectory() as d:
@@ -103,7 +108,7 @@ async def run_engine(engine: str, variants: int, speed: float, callers: int) -> 
         server = AudioSocketServer("127.0.0.1", 0)
         await server.start()
         pool = ThreadPoolExecutor(2, thread_name_prefix="speech")
-        config = VoiceConfig.model_validate({"languages": {}})
+        config = VoiceConfig.model_validate({"languages": {}, "vad": {"second_pass": second_pass}})
         service = VoiceService(config, server, {suite["language"]: Engine(rec, state="ready")}, pool)
         results: list[dict[str, Any]] = []
         gate = asyncio.Semaphore(callers)
@@ -134,12 +139,13 @@ async def run_engine(engine: str, variants: int, speed: float, callers: int) -> 
         await asyncio.gather(*(one(w, pcm) for w, pcm in cases))
         await server.stop()
         pool.shutdown()
-    return {"engine": engine, "language": suite["language"], "rss_before_mb": before, "rss_after_mb": after,
+    name = engine if second_pass else f"{engine}, one pass"
+    return {"engine": name, "language": suite["language"], "rss_before_mb": before, "rss_after_mb": after,
             "rss_end_mb": rss_mb(), "load_s": load_s, "results": results}  # fmt: skip
 
 
 def child(args: argparse.Namespace) -> None:
-    report = asyncio.run(run_engine(args.engine, args.variants, args.speed, args.callers))
+    report = asyncio.run(run_engine(args.engine, args.variants, args.speed, args.callers, not args.one_pass))
     print(json.dumps(report, ensure_ascii=False))
 
 
@@ -190,15 +196,18 @@ def main() -> int:
     parser.add_argument("--variants", type=int, default=5, help="voices/speeds per keyword (max 6)")
     parser.add_argument("--speed", type=float, default=1.0, help="1.0 = real time")
     parser.add_argument("--callers", type=int, default=3, help="questions at once")
+    parser.add_argument("--one-pass", action="store_true", help="no second pass at the pause (with --engine)")
+    parser.add_argument("--compare", action="store_true", help="each engine without, then with, the second pass")
     args = parser.parse_args()
     if args.engine:
         child(args)
         return 0
     reports = []
-    for engine in ("pocketsphinx", "vosk"):
+    runs = [(e, one) for e in ("pocketsphinx", "vosk") for one in ((True, False) if args.compare else (False,))]
+    for engine, one_pass in runs:
         out = subprocess.run(
             [sys.executable, "-m", "bench.speech", "--engine", engine, "--variants", str(args.variants),
-             "--speed", str(args.speed), "--callers", str(args.callers)],
+             "--speed", str(args.speed), "--callers", str(args.callers), *(["--one-pass"] if one_pass else [])],
             capture_output=True, text=True,
         )  # fmt: skip
         if out.returncode != 0:

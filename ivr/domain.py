@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
-from acd.interface import CALLBACKS, ROUTER, CallbackRequest, RoutingRequest
+from acd.interface import CALLBACKS, QUEUE_LOAD, ROUTER, CallbackRequest, QueueLoad, RoutingRequest
 from crm_bridge.interface import CALLER_PROFILE, CustomerLookup
 from hotline.bounded import bounded
 from hotline.logs import get_logger
@@ -128,6 +128,13 @@ class Domain:
             },
         )
         return True
+
+    async def queue_load(self, queue: str) -> QueueLoad | None:
+        """The queue's live load (bounded), None without the ACD's figures; raises ``Failure``."""
+        loads = self.get(QUEUE_LOAD)
+        if loads is None:
+            return None
+        return await self._bounded("queue load", loads.load(queue))
 
     # ---- actions ---------------------------------------------------------------------------------
     async def open_work_order(self, call: Call, params: dict[str, str]) -> int | None:

@@ -13,7 +13,8 @@ from hotline.plugins import ServiceKey
 
 
 class Answer(BaseModel):
-    """The caller's choice at a menu: a key (pressed, or the option whose keyword was said), or none."""
+    """The caller's choice at a menu: a key (pressed, or the option whose keyword was said), or none; for a
+    digit question ``key`` holds the digits."""
 
     key: str | None = None
     by: Literal["dtmf", "speech", "none"] = "none"
@@ -37,6 +38,17 @@ class SpeechInput(Protocol):
         """Play ``prompt`` (interruptible by voice or DTMF) and return the option chosen: ``keywords`` maps each
         option's key to its words in ``language``; a key pressed is returned as it is. Raises on an engine
         failure (the menu then apologises and hands the caller to a person)."""
+        ...
+
+    def supports_digits(self, language: str) -> bool:
+        """Whether digits can be said (not only keyed) in this language."""
+        ...
+
+    async def ask_digits(
+        self, agi: AgiSession, prompt: Path, language: str, timeout_ms: int, max_digits: int
+    ) -> Answer:
+        """Play ``prompt`` and return the digits said or keyed (``key``: the digits, without #; None: nothing).
+        Raises on an engine failure, as ``ask``."""
         ...
 
 

@@ -76,7 +76,8 @@ class Menu(Strict):
 
     def queues(self) -> dict[str, str]:
         """Every queue the menu names, by the node naming it."""
-        return {name: n.queue for name, n in self.nodes.items() if hasattr(n, "queue")}
+        named = {name: getattr(n, "queue", None) for name, n in self.nodes.items()}
+        return {name: queue for name, queue in named.items() if isinstance(queue, str)}
 
     def graph(self) -> dict[str, Any]:
         """The menu as nodes and edges (for the admin page's diagram)."""

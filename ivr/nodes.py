@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -76,7 +77,13 @@ class Nodes:
         return Step(node.next, "played", key or None)
 
     async def _ask(
-        self, node: Retry, call: Call, prompt: str, max_digits: int, accept: Callable[[str], str | None]
+        self,
+        node: Retry,
+        call: Call,
+        prompt: str,
+        max_digits: int,
+        accept: Callable[[str], str | None],
+        read: Callable[[], Awaitable[str]] | None = None,
     ) -> tuple[str | None, list[str], str]:
         """Ask up to ``tries`` times: (the accepted value or None when exhausted, a mark per try — the value,
         ``?`` for a wrong entry, ``t`` for silence — and the entry, or every entry when exhausted)."""
@@ -85,6 +92,8 @@ class Nodes:
         for attempt in range(1, node.tries + 1):
             if call.pending_key:
                 entered, call.pending_key = call.pending_key, ""
+            elif read is not None:
+                entered = await read()
             else:
                 entered, _ = await call.agi.get_data(call.prompt(prompt), node.timeout_ms, max_digits)
             entries.append(entered)
@@ -132,11 +141,31 @@ class Nodes:
                 return None
             return check(node.validate_as, digits)
 
-        value, marks, entered = await self._ask(node, call, node.prompt, node.max_digits, accept)
+        said: list[str] = []
+        read: Callable[[], Awaitable[str]] | None = None
+        speech = self.domain.get(SPEECH)
+        if speech is not None and speech.supports_digits(call.language) and not call.pending_key:
+
+            async def read() -> str:
+                try:
+                    answer = await speech.ask_digits(
+                        call.agi, call.book.prompt(node.prompt, call.language), call.language, node.timeout_ms,
+                        node.max_digits,
+                    )  # fmt: skip
+                except AgiHangup:
+                    raise
+                except Exception as e:
+                    raise Failure(f"speech: {e!r}") from e
+                said.append(answer.by)
+                return answer.key or ""
+
+        value, marks, entered = await self._ask(node, call, node.prompt, node.max_digits, accept, read)
         if value is None:
             return Step(self.fallback(node, call), "exhausted", entered or None, marks)
         call.vars[node.var] = value
-        return Step(node.next, "valid" + (f" (try {len(marks) + 1})" if marks else ""), value, [*marks, "ok"])
+        how = " (said)" if said and said[-1] == "speech" else ""
+        result = "valid" + how + (f" (try {len(marks) + 1})" if marks else "")
+        return Step(node.next, result, value, [*marks, "ok"])
 
     async def survey(self, node: SurveyNode, call: Call) -> Step:
         accept: Callable[[str], str | None] = lambda k: k if k in "12345" and len(k) == 1 else None  # noqa: E731
@@ -242,10 +271,35 @@ class Nodes:
             ok = call.language in node.values
         elif node.test == "known":
             ok = call.card is not None
+        elif node.test == "queue_load":
+            return await self._queue_load(node, call)
         else:
             value = call.vars.get(node.var or "")
             ok = bool(value) and (not node.values or value in node.values)
         return Step(node.then if ok else node.otherwise, "yes" if ok else "no")
+
+    async def _queue_load(self, node: ConditionNode, call: Call) -> Step:
+        assert node.queue is not None
+        try:
+            load = await self.domain.queue_load(node.queue)
+        except Failure:
+            load = None
+        if load is None:
+            return Step(node.otherwise, "unknown")
+        wait = load.expected_wait_s
+        call.vars["queue.waiting"] = str(load.waiting)
+        if wait is None:
+            call.vars.pop("queue.expected_wait_s", None)
+            call.vars.pop("queue.expected_wait_min", None)
+        else:
+            call.vars["queue.expected_wait_s"] = str(round(wait))
+            call.vars["queue.expected_wait_min"] = str(max(1, math.ceil(wait / 60)))
+        # nobody logged in (no estimate) is left to the queue's own no-agent path (voicemail), not judged here
+        long_wait = node.wait_at_least_s is not None and wait is not None and wait >= node.wait_at_least_s
+        crowded = node.waiting_at_least is not None and load.waiting >= node.waiting_at_least
+        figures = f"waiting {load.waiting}, wait {'-' if wait is None else round(wait)} s"
+        busy = long_wait or crowded
+        return Step(node.then if busy else node.otherwise, "yes" if busy else "no", figures)
 
     # ---- endings ---------------------------------------------------------------------------------
     async def queue(self, node: QueueNode, call: Call) -> Step:

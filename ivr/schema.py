@@ -164,12 +164,19 @@ class SetNode(NodeBase):
 class ConditionNode(NodeBase):
     """``open``: within the hotline's hours now; ``holiday``: today is a holiday; ``tier`` / ``language``:
     the caller's is one of ``values``; ``known``: the caller is a customer; ``var``: variable ``var`` is one of
-    ``values`` (or set at all, when ``values`` is empty)."""
+    ``values`` (or set at all, when ``values`` is empty); ``queue_load``: ``queue`` has at least
+    ``waiting_at_least`` callers waiting or an expected wait of at least ``wait_at_least_s`` (with nobody
+    logged in there is no estimate: the queue's own no-agent path applies); its figures become
+    ``queue.waiting``, ``queue.expected_wait_s`` and ``queue.expected_wait_min``. A load that cannot be read
+    takes ``else`` (the caller simply queues)."""
 
     kind: Literal["condition"]
-    test: Literal["open", "holiday", "tier", "language", "known", "var"]
+    test: Literal["open", "holiday", "tier", "language", "known", "var", "queue_load"]
     values: list[str] = []
     var: str | None = None
+    queue: str | None = None
+    waiting_at_least: int | None = Field(None, ge=1)
+    wait_at_least_s: int | None = Field(None, ge=1)
     then: str
     otherwise: str = Field(alias="else")
 
@@ -177,6 +184,12 @@ class ConditionNode(NodeBase):
     def _needs(self) -> Self:
         if self.test == "var" and not self.var:
             raise ValueError("test 'var' needs 'var'")
+        if self.test == "queue_load" and not self.queue:
+            raise ValueError("test 'queue_load' needs 'queue'")
+        if self.test == "queue_load" and self.waiting_at_least is None and self.wait_at_least_s is None:
+            raise ValueError("test 'queue_load' needs 'waiting_at_least' or 'wait_at_least_s'")
+        if self.test != "queue_load" and (self.queue or self.waiting_at_least or self.wait_at_least_s):
+            raise ValueError(f"test {self.test!r} takes no queue or load thresholds")
         if self.test in ("tier", "language") and not self.values:
             raise ValueError(f"test {self.test!r} needs 'values'")
         return self

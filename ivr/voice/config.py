@@ -22,9 +22,11 @@ class Vad(BaseModel):
     pause_ms: int = Field(default=60, ge=20, le=2000)
     end_ms: int = Field(default=450, ge=100, le=3000)
     max_speech_ms: int = Field(default=8000, ge=1000, le=30000)
+    # an unsure decode at the pause is decoded again in one pass before waiting for ``end_ms``
+    second_pass: bool = True
 
     def settings(self) -> VadSettings:
-        return VadSettings(**self.model_dump())
+        return VadSettings(**self.model_dump(exclude={"second_pass"}))
 
 
 class Confidence(BaseModel):
@@ -38,6 +40,8 @@ class Language(BaseModel):
     decoders: int = Field(default=2, ge=1, le=16)
     yes_words: list[str] = Field(min_length=1)
     no_words: list[str] = Field(min_length=1)
+    # spoken digits (collect nodes, with ``menus``): each word → its digit; empty: digits are keyed only
+    digits: dict[str, str] = {}
     # the menus of this language listen for their options' keywords (off: keys only; the test line still
     # listens): grammar-bound recognisers have no garbage model, so any speech maps to some option
     menus: bool = False
@@ -57,6 +61,9 @@ class VoiceConfig(BaseModel):
     threads: int = Field(default=2, ge=1, le=16)
     connect_timeout_s: float = Field(default=3.0, gt=0, le=30)
     decode_timeout_s: float = Field(default=2.0, gt=0, le=30)
+    # models load on first need (languages whose menus listen: at start, in the background); the first
+    # question of a language waits this long for its model, then uses the keypad while it goes on loading
+    load_wait_s: float = Field(default=2.0, ge=0, le=30)
     vad: Vad = Vad()
     confidence: Confidence = Confidence()
     languages: dict[str, Language] = {}

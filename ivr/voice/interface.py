@@ -48,6 +48,11 @@ class VoiceQuestions(Protocol):
         (``keywords``: spoken phrase → option) or one of the keys in ``dtmf``; ``timeout`` seconds after
         the prompt for the caller to start. Raises ``AgiHangup`` when the caller hangs up."""
 
+    async def ask_digits(
+        self, agi: AgiSession, prompts: list[str], language: str, timeout: float, max_digits: int
+    ) -> Answer:
+        """Play ``prompts`` and take up to ``max_digits`` digits said one by one or keyed (``option``)."""
+
     async def confirm(self, agi: AgiSession, prompts: list[str], language: str, timeout: float) -> bool | None:
         """A yes/no question (the language's yes/no words, or keys 1 = yes, 2 = no); None: no answer."""
 

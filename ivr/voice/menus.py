@@ -41,3 +41,15 @@ class MenuSpeech:
         if answer.needs_confirmation:  # not sure enough: asked again
             return Answer(by="speech", heard=answer.text, confidence=answer.confidence)
         return Answer(key=answer.option, by="speech", heard=answer.text, confidence=answer.confidence)
+
+    def supports_digits(self, language: str) -> bool:
+        spec = self.config.languages.get(language)
+        return spec is not None and bool(spec.digits) and self.supports(language)
+
+    async def ask_digits(
+        self, agi: AgiSession, prompt: Path, language: str, timeout_ms: int, max_digits: int
+    ) -> Answer:
+        answer = await self.voice.ask_digits(agi, [str(prompt)], language, timeout_ms / 1000, max_digits)
+        if answer.kind in ("speech", "dtmf") and answer.option:
+            return Answer(key=answer.option, by="speech" if answer.kind == "speech" else "dtmf", heard=answer.text)
+        return Answer(by="speech" if answer.kind == "nomatch" else "none", heard=answer.text or None)

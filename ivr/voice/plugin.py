@@ -1,6 +1,7 @@
-"""ivr.voice's wiring: the AudioSocket server, the speech engines (loaded once per process, in a thread,
-after the controller starts: questions asked before a language is ready use the keypad), the ``VOICE``
-service for the menu engine, and the speech test line (AGI route ``voice-test``)."""
+"""ivr.voice's wiring: the AudioSocket server, the speech engines (each model loaded once per process, in a
+worker thread, on first need; the languages whose menus listen at start, in the background), the ``VOICE``
+service for the menu engine, and the speech test line (AGI route ``voice-test``, its prompt rendered on its
+first call)."""
 
 from __future__ import annotations
 
@@ -40,43 +41,39 @@ class VoicePlugin(Plugin):
         self.service = VoiceService(self.config, self.server, built, self.pool)
         core.services.provide(VOICE, self.service)
         core.services.provide(SPEECH, MenuSpeech(self.service, self.config))  # the menus' keywords
-        self._loading: asyncio.Task[None] | None = None
         self._test_prompt: Path | None = None
 
     async def start(self) -> None:
         await self.server.start()
-        self._loading = asyncio.create_task(self._load(), name="voice-models")
+        for lang, spec in self.config.languages.items():
+            if spec.menus:  # every caller's first menu listens: loaded now, in the background
+                self.service.warm(lang)
         if self.config.test_line is not None:
+            self.core.agi.route("voice-test", self.test_line)
+
+    async def _test_line_prompt(self) -> Path:
+        """The test line's prompt, rendered (or found in the cache) the first time the line is called."""
+        if self._test_prompt is None:
+            assert self.config.test_line is not None
             prompts = {TEST_PROMPT: self.config.test_line.prompt}
             made = await asyncio.to_thread(ensure_prompts, prompts, self.core.settings.prompts_dir)
             self._test_prompt = made[TEST_PROMPT]
-            self.core.agi.route("voice-test", self.test_line)
-
-    async def _load(self) -> None:
-        loop = asyncio.get_running_loop()
-        for lang, engine in self.service.engines.items():
-            started = loop.time()
-            try:
-                await loop.run_in_executor(self.pool, engine.recogniser.load)
-            except Exception as e:  # a missing or broken model: that language answers by keypad
-                engine.state, engine.error = "failed", f"{type(e).__name__}: {e}"
-                log.error("speech engine failed to load", language=lang, error=engine.error)
-                continue
-            engine.state = "ready"
-            log.info("speech engine ready", language=lang, engine=engine.recogniser.engine, s=loop.time() - started)
+        return self._test_prompt
 
     async def stop(self) -> None:
-        if self._loading is not None:
-            self._loading.cancel()
+        for engine in self.service.engines.values():
+            if engine.loading is not None:
+                engine.loading.cancel()
         await self.server.stop()
         self.pool.shutdown(wait=False, cancel_futures=True)
 
     async def test_line(self, agi: AgiSession) -> None:
         """One voice question; its option (by voice or key) in ``HOTLINE_VOICE_OPTION`` and the log."""
         t = self.config.test_line
-        assert t is not None and self._test_prompt is not None
+        assert t is not None
+        prompt = await self._test_line_prompt()
         answer = await self.service.ask(
-            agi, [str(self._test_prompt)], t.keywords, "".join(t.dtmf), t.language, t.timeout_ms / 1000
+            agi, [str(prompt)], t.keywords, "".join(t.dtmf), t.language, t.timeout_ms / 1000
         )
         option = answer.option if answer.kind == "speech" else t.dtmf.get(answer.text, "")
         await agi.set_variable(ChannelVar.voice_option, option or "")

@@ -3,8 +3,9 @@ same time, stop the prompt the moment the caller speaks or keys a digit (barge-i
 off the event loop, and decide as soon as the caller stops.
 
 Deciding early: at the first short pause after speech the utterance is decoded; a confident decision that
-is a whole keyword is taken at once (tens of ms after the caller stops), anything else waits for the end
-of the utterance. If the caller goes on speaking, a fresh utterance is fed everything heard so far.
+is a whole keyword is taken at once (tens of ms after the caller stops). An unsure one is decoded again in
+one pass over everything heard (``second_pass``); only what is still unsure waits for the end of the
+utterance. If the caller goes on speaking, a fresh utterance is fed everything heard so far.
 """
 
 from __future__ import annotations
@@ -60,6 +61,8 @@ class Question:
         confidence: Confidence,
         decode_timeout: float,
         clock: Callable[[], float] | None = None,
+        second_pass: bool = True,
+        digits: int = 0,
     ) -> None:
         self.link = link
         self.prompt = prompt
@@ -72,6 +75,12 @@ class Question:
         self.vad = EnergyVad(vad)
         self.conf = confidence
         self.decode_timeout = decode_timeout
+        self.second_pass = second_pass
+        # a digit string of up to ``digits`` (``keywords``: digit word → digit): said, or keyed and ended by
+        # #, by the last digit, or by ``no_input_s`` after a key
+        self.digits = digits
+        self.keyed = ""
+        self._key_deadline: float | None = None
         self.loop = asyncio.get_running_loop()
         self.clock = clock or self.loop.time
         self.prompt_playing = bool(prompt)
@@ -162,7 +171,7 @@ class Question:
 
     def _remaining(self) -> float | None:
         """Seconds left for the caller to start answering; None while the prompt plays or speech goes on."""
-        if not self.prompt_over.is_set() or self.vad.in_speech or self.heard:
+        if not self.prompt_over.is_set() or self.vad.in_speech or self.heard or self.keyed:
             return None
         if self._listen_deadline is None:
             self._listen_deadline = self.clock() + self.no_input_s
@@ -170,10 +179,14 @@ class Question:
 
     async def _listen(self, inbox: asyncio.Queue[Frame | FrameError]) -> Outcome:
         while True:
+            if self._key_deadline is not None and self.clock() >= self._key_deadline:
+                return self._outcome("dtmf", option=self.keyed, text=self.keyed)
             remaining = self._remaining()
             if remaining is not None and remaining <= 0:
                 return self._outcome("timeout")
             if self.clock() >= self._hard_deadline:
+                if self.keyed:
+                    return self._outcome("dtmf", option=self.keyed, text=self.keyed)
                 return self._speech(*self._pending) if self._pending else self._outcome("timeout")
             try:
                 item = await asyncio.wait_for(inbox.get(), timeout=min(remaining or 0.5, 0.5))
@@ -186,12 +199,17 @@ class Question:
             if item.kind is Kind.dtmf:
                 self.barge_in()
                 digit = item.digit
+                if self.digits:
+                    done = self._key(digit)
+                    if done is not None:
+                        return done
+                    continue
                 return self._outcome("dtmf", option=digit if digit in self.dtmf else None, text=digit)
             if item.kind is Kind.error:
                 return self._outcome("failed", error="Asterisk sent an AudioSocket error frame")
             if item.kind is Kind.hangup:
                 return self._outcome("gone", error="hang-up frame")
-            if item.kind is Kind.audio:
+            if item.kind is Kind.audio and not self.keyed:  # keying: what is said meanwhile is not listened to
                 outcome = await self._audio(item.payload)
                 if outcome is not None:
                     return outcome
@@ -207,23 +225,30 @@ class Question:
             self.barge_in()
             self.heard = [*self.preroll, pcm]
             self.preroll.clear()
-            self.utterance = await self._engine(self.recogniser.start, self.phrases)
+            self.utterance = await self._engine(self.recogniser.start, self.phrases, bool(self.digits))
             await self._engine(self.utterance.feed, b"".join(self.heard))
             return None
         self.heard.append(pcm)
         if event is Event.resume and self.utterance is None:
-            self.utterance = await self._engine(self.recogniser.start, self.phrases)
+            self.utterance = await self._engine(self.recogniser.start, self.phrases, bool(self.digits))
             await self._engine(self.utterance.feed, b"".join(self.heard))
             return None
         if self.utterance is not None:
             await self._engine(self.utterance.feed, pcm)
-        if event is Event.pause:
+        if event is Event.pause and not self.digits:  # digits: pauses between them; decided at the end
             decision, hyp = await self._finish()
-            if decision.option is not None and decision.complete and decision.confidence >= self.conf.accept:
+            if self.second_pass and getattr(self.recogniser, "decodes_whole", False) and not self._sure(decision):
+                decision, hyp = await self._second_pass(decision, hyp)
+            if self._sure(decision):
                 return self._speech(decision, hyp)
             self._pending = (decision, hyp)
             return None
         if event in (Event.end, Event.too_long):
+            if self.digits and self.utterance is not None:
+                hyp = await self._finish_hyp()
+                if getattr(self.recogniser, "decodes_whole", False):  # a string is better heard whole
+                    hyp = await self._whole(True)
+                return self._said_digits(hyp)
             if self.utterance is not None:
                 return self._speech(*await self._finish())
             if self._pending is not None:
@@ -231,11 +256,56 @@ class Question:
             return self._outcome("nomatch")
         return None
 
-    async def _finish(self) -> tuple[Decision, Hypothesis]:
+    def _sure(self, decision: Decision) -> bool:
+        return decision.option is not None and decision.complete and decision.confidence >= self.conf.accept
+
+    async def _second_pass(self, decision: Decision, hyp: Hypothesis) -> tuple[Decision, Hypothesis]:
+        """The streamed decode was not sure at the pause: decode everything heard again in one pass (tens of
+        ms for a keyword; PocketSphinx then normalises over the whole utterance instead of its live estimate)
+        and keep the surer of the two, rather than wait ``end_ms`` of silence for the same answer. Only for
+        engines with such a decode (``decodes_whole``): for the others it would be the same decode again."""
+        again = await self._whole(False)
+        second = decide(again, self.keywords)
+        better = (second.complete, second.confidence) > (decision.complete, decision.confidence)
+        return (second, again) if better else (decision, hyp)
+
+    async def _whole(self, sequence: bool) -> Hypothesis:
+        """Everything heard, decoded again in one pass (``decodes_whole`` engines)."""
+        utt = await self._engine(self.recogniser.start, self.phrases, sequence)
+        try:
+            await self._engine(utt.feed_whole, b"".join(self.heard))  # type: ignore[attr-defined]
+            return await self._engine(utt.finish)
+        finally:
+            if not self._poisoned:
+                await self._engine(utt.close)
+
+    async def _finish_hyp(self) -> Hypothesis:
         utt, self.utterance = self.utterance, None
         assert utt is not None
-        hyp = await self._engine(utt.finish)
+        return await self._engine(utt.finish)
+
+    async def _finish(self) -> tuple[Decision, Hypothesis]:
+        hyp = await self._finish_hyp()
         return decide(hyp, self.keywords), hyp
+
+    def _said_digits(self, hyp: Hypothesis) -> Outcome:
+        said = [(self.keywords[w.word.lower()], w.conf) for w in hyp.words if w.word.lower() in self.keywords]
+        if not said:
+            return self._outcome("nomatch", text=hyp.text)
+        value = "".join(d for d, _ in said)  # too many is for the caller's validation to refuse
+        confidence = min(c for _, c in said)  # a string is as sure as its least sure digit
+        if confidence < self.conf.confirm:
+            return self._outcome("nomatch", text=hyp.text, confidence=confidence)
+        return self._outcome("speech", option=value, text=hyp.text, confidence=confidence)
+
+    def _key(self, digit: str) -> Outcome | None:
+        """A key in a digit question: the string goes on until #, its last digit or a silence."""
+        if digit != "#":
+            self.keyed += digit
+        if digit == "#" or len(self.keyed) >= self.digits:
+            return self._outcome("dtmf", option=self.keyed, text=self.keyed)
+        self._key_deadline = self.clock() + self.no_input_s
+        return None
 
     def _speech(self, decision: Decision, hyp: Hypothesis) -> Outcome:
         if decision.option is None or decision.confidence < self.conf.confirm:

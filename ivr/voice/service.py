@@ -33,8 +33,10 @@ AGI_MARGIN_S = 10.0
 @dataclass
 class Engine:
     recogniser: Recogniser
-    state: str = "loading"  # loading | ready | failed
+    state: str = "idle"  # idle (loaded on first need) | loading | ready | failed
     error: str | None = None
+    loading: asyncio.Task[None] | None = None
+    load_s: float | None = None
 
 
 class VoiceService:
@@ -56,8 +58,31 @@ class VoiceService:
         self._checked: dict[tuple[str, tuple[str, ...]], list[str]] = {}
 
     def available(self, language: str) -> bool:
+        """Whether questions in ``language`` can listen: an engine that is ready or can still be loaded."""
         engine = self.engines.get(language)
-        return engine is not None and engine.state == "ready" and self.server.listening
+        return engine is not None and engine.state != "failed" and self.server.listening
+
+    def warm(self, language: str) -> asyncio.Task[None] | None:
+        """Start loading ``language``'s model in a worker thread unless it is loaded or loading already."""
+        engine = self.engines.get(language)
+        if engine is None or engine.state in ("ready", "failed"):
+            return None
+        if engine.state == "idle":
+            engine.state = "loading"
+            engine.loading = asyncio.get_running_loop().create_task(self._load(language, engine), name="voice-model")
+        return engine.loading
+
+    async def _load(self, language: str, engine: Engine) -> None:
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        try:
+            await loop.run_in_executor(self.pool, engine.recogniser.load)
+        except Exception as e:  # a missing or broken model: that language answers by keypad
+            engine.state, engine.error = "failed", f"{type(e).__name__}: {e}"
+            log.error("speech engine failed to load", language=language, error=engine.error)
+            return
+        engine.state, engine.load_s = "ready", loop.time() - started
+        log.info("speech engine ready", language=language, engine=engine.recogniser.engine, s=round(engine.load_s, 2))
 
     async def confirm(self, agi: AgiSession, prompts: list[str], language: str, timeout: float) -> bool | None:
         lang = self.config.languages.get(language)
@@ -109,10 +134,44 @@ class VoiceService:
         )
         return answer
 
+    async def ask_digits(
+        self, agi: AgiSession, prompts: list[str], language: str, timeout: float, max_digits: int
+    ) -> Answer:
+        """Play ``prompts`` and take up to ``max_digits`` digits, said one by one (the language's ``digits``
+        words) or keyed (ended by #, the last digit or a silence of ``timeout``). ``option`` holds the digits.
+        Speech that cannot be used falls back to Asterisk's keypad collection, as ``ask`` does."""
+        lang = self.config.languages.get(language)
+        words = dict(lang.digits) if lang else {}
+        try:
+            if not words:
+                raise EngineError(f"no spoken digits for language {language!r}")
+            engine = await self._usable(language, words)
+            pcm = await asyncio.to_thread(self.audio.load, prompts)
+        except (EngineError, PromptError) as e:
+            return await self._fallback(agi, prompts, "", timeout, str(e), True, max_digits)
+        outcome = await self._over_audiosocket(agi, pcm, engine.recogniser, words, "", timeout, max_digits)
+        if outcome.kind in ("failed", "gone"):
+            return await self._fallback(agi, prompts, "", timeout, outcome.error or outcome.kind, True, max_digits)
+        assert outcome.kind != "gone"
+        self.answers[f"digits {outcome.kind}"] += 1
+        log.info("voice digits", kind=outcome.kind, digits=outcome.option, text=outcome.text,
+                 confidence=round(outcome.confidence, 3))  # fmt: skip
+        return Answer(
+            kind=outcome.kind,
+            option=outcome.option,
+            text=outcome.text,
+            confidence=outcome.confidence,
+            ms_after_speech_end=outcome.ms_after_speech_end,
+            barged_in=outcome.barged_in,
+        )
+
     async def _usable(self, language: str, keywords: dict[str, str]) -> Engine:
         engine = self.engines.get(language)
         if engine is None:
             raise EngineError(f"no speech engine for language {language!r}")
+        loading = self.warm(language)
+        if loading is not None:  # the first question of a language waits a bounded time for its model
+            await asyncio.wait({loading}, timeout=self.config.load_wait_s)
         if engine.state != "ready":
             raise EngineError(f"{engine.recogniser.engine} for {language!r} is {engine.state}: {engine.error or ''}")
         if not self.server.listening:
@@ -128,7 +187,14 @@ class VoiceService:
         return engine
 
     async def _over_audiosocket(
-        self, agi: AgiSession, pcm: bytes, recogniser: Recogniser, keywords: dict[str, str], dtmf: str, timeout: float
+        self,
+        agi: AgiSession,
+        pcm: bytes,
+        recogniser: Recogniser,
+        keywords: dict[str, str],
+        dtmf: str,
+        timeout: float,
+        digits: int = 0,
     ) -> Outcome:
         c = self.config
         uid = uuid.uuid4()
@@ -143,7 +209,7 @@ class VoiceService:
                 link = arrival.result()
                 question = Question(
                     link, pcm, recogniser, keywords, dtmf, timeout, self.pool, c.vad.settings(), c.confidence,
-                    c.decode_timeout_s,
+                    c.decode_timeout_s, second_pass=c.vad.second_pass, digits=digits,
                 )  # fmt: skip
                 outcome = await question.run()
             else:
@@ -174,7 +240,14 @@ class VoiceService:
         return False
 
     async def _fallback(
-        self, agi: AgiSession, prompts: list[str], dtmf: str, timeout: float, error: str, fallback: bool
+        self,
+        agi: AgiSession,
+        prompts: list[str],
+        dtmf: str,
+        timeout: float,
+        error: str,
+        fallback: bool,
+        max_digits: int = 0,
     ) -> Answer:
         self.fallbacks[error.split(":")[0][:60]] += 1
         log.warning("voice question falls back to the keypad", error=error, fallback=fallback)
@@ -186,16 +259,24 @@ class VoiceService:
             if digit:
                 break
         if not digit and prompts:
-            digit, _ = await agi.get_data(prompts[-1], int(timeout * 1000), 1)
+            digit, _ = await agi.get_data(prompts[-1], int(timeout * 1000), max_digits or 1)
         if not digit:
             return Answer("timeout", fallback=True, error=error)
+        if max_digits:
+            return Answer("dtmf", option=digit, text=digit, fallback=True, error=error)
         return Answer("dtmf", option=digit if digit in dtmf else None, text=digit, fallback=True, error=error)
 
     def health(self) -> dict[str, object]:
         return {
             "listening": self.server.listening,
             "engines": {
-                lang: {"engine": e.recogniser.engine, "state": e.state, "error": e.error, **e.recogniser.stats()}
+                lang: {
+                    "engine": e.recogniser.engine,
+                    "state": e.state,
+                    "error": e.error,
+                    "load_s": e.load_s,
+                    **e.recogniser.stats(),
+                }
                 for lang, e in self.engines.items()
             },
             "answers": dict(self.answers),

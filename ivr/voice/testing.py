@@ -18,11 +18,13 @@ SILENCE = bytes(FRAME_BYTES)
 @dataclass
 class Caller:
     """What the caller says and keys: ``audio`` (slin 8 kHz) streamed in real time from the start, then
-    silence; ``dtmf`` keyed ``dtmf_at`` seconds after the connection. ``speed`` > 1 streams faster."""
+    silence; ``dtmf`` keyed from ``dtmf_at`` seconds after the connection, a key every ``dtmf_gap``
+    seconds. ``speed`` > 1 streams faster."""
 
     audio: bytes = b""
     dtmf: str = ""
     dtmf_at: float = 0.0
+    dtmf_gap: float = 0.25
     speed: float = 1.0
     silence_after: bool = True
     heard: list[tuple[float, bytes]] = field(default_factory=list)  # (monotonic time, frame) of the prompt
@@ -40,11 +42,11 @@ async def audiosocket_call(host: str, port: int, uid: uuid.UUID, caller: Caller,
         start = caller.started = time.monotonic()
         frames = [caller.audio[i : i + FRAME_BYTES] for i in range(0, len(caller.audio), FRAME_BYTES)]
         n = 0
-        keyed = not caller.dtmf
+        keyed = 0
         while frames or caller.silence_after:
-            if not keyed and time.monotonic() - start >= caller.dtmf_at:
-                writer.write(encode(Kind.dtmf, caller.dtmf[:1].encode()))
-                keyed = True
+            if keyed < len(caller.dtmf) and time.monotonic() - start >= caller.dtmf_at + keyed * caller.dtmf_gap:
+                writer.write(encode(Kind.dtmf, caller.dtmf[keyed].encode()))
+                keyed += 1
             chunk = frames.pop(0) if frames else SILENCE
             writer.write(encode(Kind.audio, chunk))
             if not frames and caller.sent_speech_end is None and caller.audio:

@@ -59,9 +59,9 @@ async def test_zero_reaches_the_support_queue_with_the_walk_recorded() -> None:
     assert agi.variables["HOTLINE_ACTION"] == "queue"
     assert agi.variables["HOTLINE_LANGUAGE"] == "en"
     assert "HOTLINE_SURVEY" not in agi.variables
-    assert k.nodes() == ["greeting", "hours", "tier", "main", "agent"]
-    assert k.walk()[3] == ("main", "key 0")
-    assert [v.seq for v in k.journal.visits] == list(range(1, 6))
+    assert k.nodes() == ["greeting", "hours", "tier", "main", "agent_load", "agent"]
+    assert k.walk()[3:5] == [("main", "key 0"), ("agent_load", "unknown")]  # no ACD figures here
+    assert [v.seq for v in k.journal.visits] == list(range(1, 7))
     assert agi.variables["HOTLINE_IVR_PATH"] == "main:0"
     done = k.events.one(IvrCompleted)
     assert done.completed and not done.self_service and done.queue == "support"

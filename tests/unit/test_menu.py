@@ -123,6 +123,9 @@ async def test_speech_chooses_an_option_when_a_recogniser_is_provided(tmp_path: 
         def supports(self, language: str) -> bool:
             return language == "en"
 
+        def supports_digits(self, language: str) -> bool:
+            return False
+
     speech = Speech(Answer(key="1", by="speech", heard="agent", confidence=0.9))
     k.provide(SPEECH, speech)
     agi = await k.call(FakeAgi())
@@ -140,10 +143,59 @@ async def test_a_speech_failure_apologises_and_hands_over(tmp_path: Path) -> Non
         def supports(self, language: str) -> bool:
             return True
 
+        def supports_digits(self, language: str) -> bool:
+            return True
+
     k.provide(SPEECH, Broken(RuntimeError("recogniser died")))
     agi = await k.call(FakeAgi())
     assert agi.played[-1][0] == "/p/en/sorry"
     assert ("choose", "failed") in k.walk() and agi.variables["HOTLINE_QUEUE"] == "support"
+
+
+DIGITS_MENU = """
+prompts:
+  sorry: {en: "Sorry."}
+  code: {en: "Your postal code?"}
+  bad: {en: "Not valid."}
+fallback: person
+apology: sorry
+start: code
+nodes:
+  code: {kind: collect, prompt: code, var: postal_code, min_digits: 6, max_digits: 6, validate: {kind: postal_code},
+         invalid: bad, next: done}
+  done: {kind: hangup, served: true}
+  person: {kind: queue, queue: support}
+"""
+
+
+async def test_a_collect_node_takes_digits_said_and_validates_them_like_keys(tmp_path: Path) -> None:
+    k = Kit(write_menu(tmp_path, DIGITS_MENU))
+
+    class Speech(Slow):
+        def __init__(self) -> None:
+            super().__init__()
+            self.answers = [
+                Answer(key="10002", by="speech", heard="one oh oh oh two"),  # one digit short: asked again
+                Answer(key="100020", by="speech", heard="one oh oh oh two oh"),
+            ]
+
+        def supports(self, language: str) -> bool:
+            return True
+
+        def supports_digits(self, language: str) -> bool:
+            return True
+
+        async def ask_digits(self, agi: object, prompt: Path, language: str, timeout_ms: int, n: int) -> Answer:
+            self.calls.append(("ask_digits", (prompt, language, timeout_ms, n)))
+            return self.answers.pop(0)
+
+    speech = Speech()
+    k.provide(SPEECH, speech)
+    agi = await k.call(FakeAgi())
+    assert agi.asked == []  # no GET DATA: the voice question played the prompt and took the digits
+    assert [c[1][3] for c in speech.calls] == [6, 6]
+    assert [p for p, _ in agi.played] == ["/p/en/bad"]  # the short string was refused like a short entry
+    assert k.walk()[0] == ("code", "valid (said) (try 2)") and k.journal.visits[0].input == "100020"
 
 
 def test_values_are_said_from_fragments() -> None:

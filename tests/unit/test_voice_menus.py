@@ -27,11 +27,14 @@ class Voice:
         self.asked.append({"prompts": prompts, "keywords": keywords, "dtmf": dtmf, "timeout": timeout})
         return self.answer
 
+    async def ask_digits(self, agi: Any, prompts: list[str], language: str, timeout: float, n: int) -> Answer:
+        self.asked.append({"prompts": prompts, "digits": n, "timeout": timeout})
+        return self.answer
 
-def config(menus: bool) -> VoiceConfig:
-    return VoiceConfig(
-        languages={"en": Language(engine="pocketsphinx", yes_words=["yes"], no_words=["no"], menus=menus)}
-    )
+
+def config(menus: bool, digits: dict[str, str] | None = None) -> VoiceConfig:
+    english = Language(engine="pocketsphinx", yes_words=["yes"], no_words=["no"], menus=menus, digits=digits or {})
+    return VoiceConfig(languages={"en": english})
 
 
 async def test_a_spoken_keyword_chooses_its_option_and_keys_still_work() -> None:
@@ -63,3 +66,19 @@ def test_menus_listen_only_where_configured_and_the_engine_is_up() -> None:
     assert not MenuSpeech(up, config(menus=False)).supports("en")
     assert not MenuSpeech(up, config(menus=True)).supports("zh")
     assert not MenuSpeech(Voice(Answer(kind="timeout"), available=False), config(menus=True)).supports("en")
+
+
+async def test_digits_are_said_or_keyed_only_where_the_language_has_digit_words() -> None:
+    words = {"one": "1", "oh": "0"}
+    said = Voice(Answer(kind="speech", option="100", text="one oh oh"))
+    speech = MenuSpeech(said, config(menus=True, digits=words))
+    assert speech.supports_digits("en")
+    assert not MenuSpeech(said, config(menus=True)).supports_digits("en")  # no digit words: keys only
+    assert not MenuSpeech(said, config(menus=False, digits=words)).supports_digits("en")
+    answer = await speech.ask_digits(None, Path("/p/code"), "en", 8000, 6)  # type: ignore[arg-type]
+    assert (answer.key, answer.by, answer.heard) == ("100", "speech", "one oh oh")
+    assert said.asked == [{"prompts": ["/p/code"], "digits": 6, "timeout": 8.0}]
+    keyed = MenuSpeech(Voice(Answer(kind="dtmf", option="100020", text="100020")), config(True, words))
+    assert (await keyed.ask_digits(None, Path("/p/code"), "en", 8000, 6)).key == "100020"  # type: ignore[arg-type]
+    unheard = MenuSpeech(Voice(Answer(kind="nomatch", text="")), config(True, words))
+    assert (await unheard.ask_digits(None, Path("/p/code"), "en", 8000, 6)).key is None  # type: ignore[arg-type]

@@ -50,8 +50,10 @@ class Recogniser(Protocol):
     def missing_words(self, phrases: Sequence[str]) -> list[str]:
         """The words of ``phrases`` the model cannot recognise."""
 
-    def start(self, phrases: Sequence[str]) -> Utterance:
-        """A new utterance constrained to ``phrases`` (a keyword grammar)."""
+    def start(self, phrases: Sequence[str], sequence: bool = False) -> Utterance:
+        """A new utterance constrained to ``phrases`` (a keyword grammar): exactly one of them, or with
+        ``sequence`` any run of them (digits said one after another); an engine that cannot raises
+        ``EngineError``."""
 
     def stats(self) -> dict[str, object]:
         """Cheap figures for /healthz."""

@@ -53,9 +53,10 @@ class Upsampler:
         return out.tobytes()
 
 
-def jsgf(phrases: Sequence[str]) -> str:
+def jsgf(phrases: Sequence[str], sequence: bool = False) -> str:
     alternatives = " | ".join(" ".join(p.lower().split()) for p in phrases)
-    return f"#JSGF V1.0;\ngrammar ivr;\npublic <keyword> = {alternatives} ;\n"
+    rule = f"( {alternatives} )+" if sequence else alternatives
+    return f"#JSGF V1.0;\ngrammar ivr;\npublic <keyword> = {rule} ;\n"
 
 
 class SphinxUtterance:
@@ -73,6 +74,13 @@ class SphinxUtterance:
         # wait on it around a millisecond however much audio arrives at once
         for i in range(0, len(audio), CHUNK):
             self._decoder.process_raw(audio[i : i + CHUNK], False, False)
+
+    def feed_whole(self, pcm: bytes) -> None:
+        """A whole utterance at once: its cepstral mean is taken over all of it (batch CMN), not estimated
+        live from the decoder's earlier utterances."""
+        if self._decoder is None or self._finished:
+            raise EngineError("utterance already finished")
+        self._decoder.process_raw(self._up(pcm), False, True)
 
     def finish(self) -> Hypothesis:
         if self._decoder is None or self._finished:
@@ -104,6 +112,7 @@ class SphinxUtterance:
 
 class SphinxRecogniser:
     engine = "pocketsphinx"
+    decodes_whole = True  # its utterances offer ``feed_whole`` (batch normalisation), see question.py
 
     def __init__(self, language: str, model_dir: Path | None, decoders: int = 2) -> None:
         self.language = language
@@ -147,14 +156,14 @@ class SphinxRecogniser:
         with self._lock:
             return sorted(w for w in words if not _WORD.match(w) or self._dictionary.lookup_word(w) is None)
 
-    def start(self, phrases: Sequence[str]) -> SphinxUtterance:
+    def start(self, phrases: Sequence[str], sequence: bool = False) -> SphinxUtterance:
         if self._dictionary is None:
             raise EngineError("PocketSphinx not loaded")
         with self._lock:
             decoder = self._idle.pop() if self._idle else None
         if decoder is None:
             decoder = self._new_decoder()
-        grammar = jsgf(phrases)
+        grammar = jsgf(phrases, sequence)
         name = "g" + hashlib.sha1(grammar.encode()).hexdigest()[:12]
         seen = self._grammars.setdefault(id(decoder), set())
         if name not in seen:

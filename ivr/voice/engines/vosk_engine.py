@@ -80,8 +80,11 @@ class VoskRecogniser:
         words = {w for p in phrases for w in p.split()}
         return sorted(w for w in words if model.vosk_model_find_word(w) < 0)
 
-    def start(self, phrases: Sequence[str]) -> VoskUtterance:
+    def start(self, phrases: Sequence[str], sequence: bool = False) -> VoskUtterance:
         from vosk import KaldiRecognizer
+
+        if sequence:  # not measured with the packaged model: digits are keyed in this language
+            raise EngineError("spoken digit sequences are not offered with Vosk")
 
         rec = KaldiRecognizer(self._loaded(), SAMPLE_RATE, json.dumps(list(phrases), ensure_ascii=False))
         rec.SetWords(True)
