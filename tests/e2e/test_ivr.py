@@ -9,7 +9,6 @@ module short.
 from __future__ import annotations
 
 import asyncio
-import shutil
 import socket
 import time
 from collections.abc import Iterator
@@ -20,10 +19,9 @@ import httpx
 import pytest
 
 from acd.demo import demo_agent_password, demo_sip_password
-from ivr.menu import DEFAULT_MENU
 from shipments.waybills import domestic
 from tests.e2e.conftest import fetch_all, fetch_row
-from tests.e2e.harness import HotlineStack, Phones, SippProcess, free_port, media_ports
+from tests.e2e.harness import HotlineStack, Phones, SippProcess, free_port, media_ports, write_menu
 
 pytestmark = pytest.mark.e2e
 
@@ -130,7 +128,7 @@ def ivr_call(phones: Phones, caller: str, steps: list[tuple[int, str]], hold_ms:
 def ivr_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HotlineStack]:
     work = tmp_path_factory.mktemp("ivr-stack")
     menu = work / "menu.yaml"
-    shutil.copyfile(DEFAULT_MENU, menu)
+    write_menu(menu)
     s = HotlineStack(work)
     s.env.update(
         {

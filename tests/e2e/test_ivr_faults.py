@@ -22,10 +22,9 @@ import asyncpg
 import pytest
 import yaml
 
-from ivr.menu import DEFAULT_MENU
 from ivr.voice.config import config_path
 from tests.e2e.conftest import SIP_PASSWORD, Login, fetch_all, wait
-from tests.e2e.harness import HotlineStack, Phones, SippProcess
+from tests.e2e.harness import HotlineStack, Phones, SippProcess, write_menu
 from tests.e2e.test_ivr import KNOWN_WAYBILL, ivr_call, nodes, walk_of
 from tests.e2e.test_resilience import cluster_pids, signal_all, wait_answered
 from tests.e2e.test_voice import spoken
@@ -33,7 +32,6 @@ from tests.e2e.test_voice import spoken
 pytestmark = pytest.mark.e2e
 
 DECODE_BUDGET_S = 1e-6
-LONG_WAIT = "wait_at_least_s: 180,"
 
 
 @pytest.fixture(scope="module")
@@ -45,10 +43,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HotlineStack]:
     (s.workdir / "voice.yaml").write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
     s.env["HOTLINE_VOICE_CONFIG"] = str(s.workdir / "voice.yaml")
     # the demo menu with the call-back offer from a wait of one second: any caller behind a busy agent
-    menu = DEFAULT_MENU.read_text(encoding="utf-8")
-    assert LONG_WAIT in menu
-    (s.workdir / "menu.yaml").write_text(menu.replace(LONG_WAIT, "wait_at_least_s: 1,"), encoding="utf-8")
-    s.env["HOTLINE_IVR_MENU"] = str(s.workdir / "menu.yaml")
+    s.env["HOTLINE_IVR_MENU"] = str(write_menu(s.workdir / "menu.yaml", long_wait_s=1))
     try:
         s.start()
         yield s
