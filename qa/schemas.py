@@ -101,6 +101,8 @@ class SampleView(BaseModel):
     drawn_by: str
     reviewed: bool = False
     evaluations: int = 0
+    review_total: float | None = None  # the review's weighted total (after any amendment), once reviewed
+    review_status: Status | None = None
 
 
 class SampleRun(BaseModel):

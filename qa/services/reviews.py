@@ -101,17 +101,27 @@ class Reviews:
     async def samples(
         self, me: Principal, month: str | None = None, agent: str | None = None, pending: bool = False
     ) -> list[SampleView]:
+        is_review = QaEvaluation.purpose == Purpose.review.value
         counts = (
             select(
                 QaEvaluation.sample_id,
                 func.count().label("n"),
-                func.count().filter(QaEvaluation.purpose == Purpose.review.value).label("reviews"),
+                func.count().filter(is_review).label("reviews"),
+                # one review per sample (a unique index): max() only picks it out of the group
+                func.max(QaEvaluation.total).filter(is_review).label("total"),
+                func.max(QaEvaluation.status).filter(is_review).label("status"),
             )
             .group_by(QaEvaluation.sample_id)
             .subquery()
         )
         stmt = (
-            select(QaSample, func.coalesce(counts.c.n, 0), func.coalesce(counts.c.reviews, 0))
+            select(
+                QaSample,
+                func.coalesce(counts.c.n, 0),
+                func.coalesce(counts.c.reviews, 0),
+                counts.c.total,
+                counts.c.status,
+            )
             .outerjoin(counts, counts.c.sample_id == QaSample.id)
             .order_by(QaSample.month.desc(), QaSample.agent, QaSample.started_at)
             .limit(2000)
@@ -128,8 +138,15 @@ class Reviews:
         async with self.db.session() as s:
             rows = (await s.execute(stmt)).all()
         return [
-            SampleView.model_validate(x).model_copy(update={"evaluations": n, "reviewed": reviews > 0})
-            for x, n, reviews in rows
+            SampleView.model_validate(x).model_copy(
+                update={
+                    "evaluations": n,
+                    "reviewed": reviews > 0,
+                    "review_total": total,
+                    "review_status": Status(status) if status else None,
+                }
+            )
+            for x, n, reviews, total, status in rows
         ]
 
     async def _sample(self, s: AsyncSession, me: Principal, sample_id: int) -> QaSample:
@@ -145,10 +162,13 @@ class Reviews:
             sample = await self._sample(s, me, sample_id)
             stmt = select(QaEvaluation).where(QaEvaluation.sample_id == sample_id).order_by(QaEvaluation.id)
             evaluations = await evaluation_views(s, list((await s.execute(stmt)).scalars()))
+        review = next((e for e in evaluations if e.purpose is Purpose.review), None)
         view = SampleView.model_validate(sample).model_copy(
             update={
                 "evaluations": len(evaluations),
-                "reviewed": any(e.purpose is Purpose.review for e in evaluations),
+                "reviewed": review is not None,
+                "review_total": review.total if review else None,
+                "review_status": review.status if review else None,
             }
         )
         return view, evaluations

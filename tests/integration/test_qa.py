@@ -168,6 +168,12 @@ async def test_review_acknowledge_dispute_and_resolve(kit: Kit) -> None:
     assert resolved["status"] == "amended" and resolved["total"] == 100.0
     assert resolved["total_before_resolution"] == 91.43 and resolved["resolved_by"] == "demo-supervisor"
     assert (await post(f"/api/qa/evaluations/{ev}/resolve", headers=sup, json=body)).status_code == 409
+    listed = (await kit.client.get("/api/qa/samples", headers=sup, params={"month": "2026-11"})).json()
+    shown = {x["id"]: (x["reviewed"], x["review_total"], x["review_status"]) for x in listed}
+    assert shown.pop(sample) == (True, 100.0, "amended")  # the amended total, not the one before
+    assert set(shown.values()) == {(False, None, None)}
+    detail = (await kit.client.get(f"/api/qa/samples/{sample}", headers=sup)).json()["sample"]
+    assert (detail["review_total"], detail["review_status"]) == (100.0, "amended")
 
     kinds = [type(e).__name__ for e in events if not isinstance(e, CallsSampled)]
     assert kinds == ["EvaluationSubmitted", "EvaluationDisputed", "DisputeResolved"]
