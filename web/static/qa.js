@@ -1,5 +1,6 @@
 // hotline quality assurance: supervisors draw and score sampled calls (with the recording), compare reviewers
-// and resolve disputes; agents read the reviews of their own calls and acknowledge or dispute them.
+// and resolve disputes (upheld, or amended with new marks); agents read the reviews of their own calls and
+// acknowledge or dispute them; admins also edit the scoring forms (qa-forms.js). Disputes: qa-disputes.js.
 "use strict";
 let me = null;
 let forms = [];
@@ -34,10 +35,22 @@ async function start() {
   $("review").hidden = !reviewer;
   $("disputes-card").hidden = !reviewer;
   $("mine-card").hidden = !me.roles.includes("agent");
+  $("forms-card").hidden = !me.roles.includes("admin");
   $("sample").hidden = true;
+  $("resolve-detail").hidden = true;
   forms = await api("/api/qa/forms");
   if (reviewer) await Promise.all([loadSamples(), loadDisputes()]);
   if (me.roles.includes("agent")) await loadMine();
+  if (me.roles.includes("admin")) await formEditor(refreshForms);
+}
+
+// the forms in use changed (published, retired): the scoring form offers the current ones
+async function refreshForms() {
+  forms = await api("/api/qa/forms");
+  if (current) {
+    fillFormSelect();
+    renderCriteria();
+  }
 }
 
 async function loadSamples() {
@@ -55,7 +68,9 @@ async function loadSamples() {
     const tr = document.createElement("tr");
     tr.dataset.id = s.id;
     tr.append(cell(s.id), cell(s.agent), cell(s.call_id), cell(s.queue), cell(when(s.started_at)),
-      cell(secs(s.duration_seconds)), cell(s.reviewed ? `reviewed (${s.evaluations})` : "to review"));
+      cell(secs(s.duration_seconds)), cell(s.reviewed ? `reviewed (${s.evaluations})` : "to review"),
+      cell(s.reviewed ? `${s.review_total.toFixed(2)} %${s.review_status === "submitted" ? "" : ` (${s.review_status})`}` : "",
+        "review-total"));
     tr.addEventListener("click", () => openSample(s.id));
     return tr;
   }));
@@ -107,33 +122,47 @@ async function openSample(id) {
   $("score-result").textContent = "";
   $("score-error").textContent = "";
   $("comment").value = "";
+  fillFormSelect();
+  renderCriteria();
+  await Promise.all([play(current.recording_id), loadCalibration()]);
+}
+
+function fillFormSelect() {
+  const was = $("form-select").value;
   $("form-select").replaceChildren(...forms.map((f) => {
     const o = document.createElement("option");
     o.value = f.id;
     o.textContent = `${f.title} (${f.name} v${f.version})`;
     return o;
   }));
-  renderCriteria();
-  await Promise.all([play(current.recording_id), loadCalibration()]);
+  if (forms.some((f) => f.id == was)) $("form-select").value = was;
 }
+
+// a criterion's score: 0 to its max, or n/a where the criterion allows it ("" stands for n/a)
+function scoreSelect(c, name, value) {
+  const select = document.createElement("select");
+  select.name = name;
+  select.setAttribute("aria-label", c.key);
+  const values = Array.from({ length: c.max_score + 1 }, (_, i) => i);
+  if (c.allow_na) values.unshift("");
+  values.reverse().forEach((v) => {
+    const o = document.createElement("option");
+    o.value = v;
+    o.textContent = v === "" ? "n/a" : v;
+    select.append(o);
+  });
+  select.value = value;
+  return select;
+}
+
+const scoreOf = (select) => (select.value === "" ? null : Number(select.value));
 
 function renderCriteria() {
   const form = forms.find((f) => f.id == $("form-select").value);
   if (!form) return;
   $("criteria").tBodies[0].replaceChildren(...form.criteria.map((c) => {
     const tr = document.createElement("tr");
-    const select = document.createElement("select");
-    select.name = `score-${c.key}`;
-    select.setAttribute("aria-label", c.key);
-    const values = c.allow_na ? ["", ...Array.from({ length: c.max_score + 1 }, (_, i) => i)] :
-      Array.from({ length: c.max_score + 1 }, (_, i) => i);
-    values.reverse().forEach((v) => {
-      const o = document.createElement("option");
-      o.value = v;
-      o.textContent = v === "" ? "n/a" : v;
-      select.append(o);
-    });
-    select.value = c.max_score;
+    const select = scoreSelect(c, `score-${c.key}`, c.max_score);
     const comment = document.createElement("input");
     comment.name = `comment-${c.key}`;
     comment.size = 24;
@@ -152,11 +181,9 @@ async function submitScores(ev) {
   ev.preventDefault();
   $("score-error").textContent = "";
   const form = forms.find((f) => f.id == $("form-select").value);
-  const marks = form.criteria.map((c) => {
-    const v = document.querySelector(`[name="score-${c.key}"]`).value;
-    return { criterion: c.key, score: v === "" ? null : Number(v),
-      comment: document.querySelector(`[name="comment-${c.key}"]`).value };
-  });
+  const marks = form.criteria.map((c) => ({ criterion: c.key,
+    score: scoreOf(document.querySelector(`[name="score-${c.key}"]`)),
+    comment: document.querySelector(`[name="comment-${c.key}"]`).value }));
   try {
     const r = await api(`/api/qa/samples/${current.id}/evaluations`, { method: "POST",
       body: JSON.stringify({ form_id: form.id, marks, comment: $("comment").value }) });
@@ -183,33 +210,6 @@ async function loadCalibration() {
   totals.append(cell("Total %"), ...cal.reviewers.map((r) => cell(cal.totals[r].toFixed(2))),
     cell(cal.total_spread === null ? "—" : cal.total_spread.toFixed(2)));
   $("calibration").tBodies[0].replaceChildren(...(cal.reviewers.length ? [...rows, totals] : []));
-}
-
-async function loadDisputes() {
-  const disputed = await api("/api/qa/evaluations?status=disputed");
-  $("disputes").tBodies[0].replaceChildren(...disputed.map((e) => {
-    const tr = document.createElement("tr");
-    const note = document.createElement("input");
-    note.placeholder = "note";
-    note.size = 18;
-    const uphold = document.createElement("button");
-    uphold.type = "button";
-    uphold.textContent = "Uphold";
-    uphold.addEventListener("click", async () => {
-      try {
-        await api(`/api/qa/evaluations/${e.id}/resolve`, { method: "POST",
-          body: JSON.stringify({ outcome: "upheld", note: note.value || "upheld" }) });
-      } catch (err) {
-        $("review-error").textContent = err.message;
-      }
-      await loadDisputes();
-    });
-    const resolve = document.createElement("td");
-    resolve.append(note, uphold);
-    tr.append(cell(e.id), cell(e.agent), cell(e.call_id), cell(e.total.toFixed(2)), cell(e.reviewer),
-      cell(e.dispute_reason), resolve);
-    return tr;
-  }));
 }
 
 async function loadMine() {
