@@ -28,19 +28,25 @@ SCENARIOS = Path(__file__).resolve().parent / "sipp"
 ASTERISK_LINK = REPO / "var" / "asterisk"
 
 
+_HANDED_OUT: set[int] = set()  # the kernel may give a just-released port again: never hand one out twice
+
+
 def free_port(kind: int = socket.SOCK_STREAM) -> int:
-    """A port free for both TCP and UDP on 127.0.0.1."""
+    """A port free for both TCP and UDP on 127.0.0.1, and not handed out before in this test run."""
     for _ in range(100):
         with socket.socket(socket.AF_INET, kind) as s:
             s.bind(("127.0.0.1", 0))
             port = s.getsockname()[1]
+        if port in _HANDED_OUT:
+            continue
         other = socket.SOCK_DGRAM if kind == socket.SOCK_STREAM else socket.SOCK_STREAM
         try:
             with socket.socket(socket.AF_INET, other) as s:
                 s.bind(("127.0.0.1", port))
-            return port
         except OSError:
             continue
+        _HANDED_OUT.add(port)
+        return port
     raise RuntimeError("no free port")
 
 

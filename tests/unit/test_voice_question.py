@@ -268,8 +268,16 @@ async def test_real_recognition_keeps_the_loop_responsive(
             await asyncio.sleep(0.005)
             lags.append(loop.time() - t - 0.005)
 
+    def p99(values: list[float]) -> float:
+        return sorted(values)[int(len(values) * 0.99)]
+
+    # the loop's own lag on this machine right now (other work on the cores shows here too) …
     tick = asyncio.create_task(ticker())
-    # three callers at once, each speaking at twice real time: the engine works hard meanwhile
+    await asyncio.sleep(0.5)
+    tick.cancel()
+    idle, lags = lags, []
+    # … and while three callers speak at once, each at twice real time: the engine works hard meanwhile
+    tick = asyncio.create_task(ticker())
     callers = [Caller(audio=silence(0.3) + speech + silence(0.8), speed=2.0) for _ in range(3)]
     svc = service(server, pool, rec)
     answers = await asyncio.gather(
@@ -277,9 +285,9 @@ async def test_real_recognition_keeps_the_loop_responsive(
     )
     tick.cancel()
     assert [a.option for a in answers] == ["complaint"] * 3, answers
-    assert len(lags) > 40
-    lags.sort()
-    assert lags[int(len(lags) * 0.99)] < 0.03, lags[-10:]  # the loop never waited on the decoder
+    assert len(lags) > 40 and len(idle) > 20
+    # the loop never waited on the decoder: no worse than idle by more than 30 ms (a decode takes longer)
+    assert p99(lags) < p99(idle) + 0.03, (sorted(idle)[-5:], sorted(lags)[-10:])
 
 
 async def test_a_model_loads_on_its_first_question_once_in_a_worker_thread(
