@@ -15,6 +15,7 @@ BENCHES = [
     ["bench.popdata"],
     ["bench.customers"],
     ["bench.cms"],
+    ["bench.transcription", "--recordings", "10"],
 ]
 
 

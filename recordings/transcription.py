@@ -1,5 +1,6 @@
-"""Background transcription: one recording at a time, oldest pending first, each in its own niced process
-(``recordings.asr``) with a time limit, so a live call never waits for a decoder. The transcript is
+"""Background transcription: one recording at a time, oldest pending first, through one persistent niced
+worker process (``recordings.asr --serve``, see asr_worker) with a time limit per recording, so a live call
+never waits for a decoder and the decoders are loaded once, not per recording. The transcript is
 stored on the recording's row; PostgreSQL keeps its ``tsvector`` for the keyword search."""
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from sqlalchemy import select, update
 from hotline.background import Periodic
 from hotline.db import Database
 from hotline.logs import get_logger
+from recordings.asr_worker import AsrWorker, TranscriptionError
 from recordings.models import Recording
 from recordings.policy import Transcription
 
@@ -24,11 +26,8 @@ log = get_logger(__name__)
 PENDING, DONE, FAILED = "pending", "done", "failed"
 
 
-class TranscriptionError(RuntimeError):
-    pass
-
-
 async def run_asr(path: Path, settings: Transcription) -> str:
+    """One recording through the single-file command line (its own process, decoder loaded for it alone)."""
     proc = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
@@ -71,6 +70,7 @@ class Transcriber:
         self.clock = clock
         self.done = 0
         self.failed = 0
+        self.worker = AsrWorker(settings)
         self.task = Periodic("recordings transcription", self.drain, settings.every_s)
 
     def start(self) -> None:
@@ -78,7 +78,8 @@ class Transcriber:
             self.task.start()
 
     async def stop(self) -> None:
-        await self.task.stop()
+        await self.task.stop()  # a recording in progress is cancelled (its worker killed; it stays pending)
+        await self.worker.stop()
 
     async def drain(self, limit: int = 50) -> int:
         """Transcribe pending recordings one after the other (at most ``limit`` a run); how many were done."""
@@ -102,7 +103,7 @@ class Transcriber:
             return False
         values: dict[str, object]
         try:
-            text = await run_asr(self.root / row.path, self.settings)
+            text = await self.worker.transcribe(self.root / row.path)
             values = {"transcript": text, "transcript_state": DONE}
             self.done += 1
         except (TranscriptionError, OSError) as e:

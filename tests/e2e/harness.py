@@ -307,14 +307,23 @@ class Phones:
         make_audio(workdir)
 
     def _sipp(
-        self, role: str, scenario: str, args: list[str], trace: bool = False, port: int | None = None
+        self,
+        role: str,
+        scenario: str,
+        args: list[str],
+        trace: bool = False,
+        port: int | None = None,
+        media: dict[str, Path] | None = None,
     ) -> SippProcess:
+        """SIPp running ``scenario`` (a file of tests/e2e/sipp) in its own working directory, which holds the
+        audio its rtp_stream actions name: caller.alaw, agent.alaw and ``media`` (name there: file)."""
         self.counter += 1
         name = f"{role}-{self.counter}"
         cwd = self.workdir / name
         cwd.mkdir(parents=True, exist_ok=True)
-        for f in ("caller.alaw", "agent.alaw"):
-            (cwd / f).symlink_to(self.workdir / f)
+        links = {f: self.workdir / f for f in ("caller.alaw", "agent.alaw")} | (media or {})
+        for f, target in links.items():
+            (cwd / f).symlink_to(target)
         trace_file = cwd / "messages.log" if trace else None
         argv = [
             "sipp",

@@ -9,7 +9,6 @@ import struct
 import threading
 import time
 from collections import defaultdict
-from pathlib import Path
 
 ETH_P_IP = 0x0800
 PACKET_OUTGOING = 4
@@ -98,83 +97,3 @@ def tone_level(samples: list[int], frequency: float, window: int = 4000) -> floa
         levels.append(2 * math.sqrt(max(power, 0.0)) / window)
     levels.sort()
     return levels[len(levels) // 2] if levels else 0.0
-
-
-def supervisor_scenario(directory: Path, audio: Path) -> Path:
-    """A supervisor's phone for SIPp: answers after [$ring] ms, streams ``audio`` for [$talk] ms, hangs up
-    itself (a BYE built from the INVITE's Contact, From and To), as many calls as ``-m`` says."""
-    text = f"""<?xml version="1.0" encoding="UTF-8"?>
-<!DOCTYPE scenario SYSTEM "sipp.dtd">
-<scenario name="supervisor phone">
-  <Global variables="ring,talk"/>
-  <recv request="INVITE" crlf="true">
-    <action>
-      <ereg regexp="sip:[^>;]*" search_in="hdr" header="Contact:" check_it="true" assign_to="contact"/>
-      <ereg regexp="[^ ].*" search_in="hdr" header="From:" check_it="true" assign_to="from"/>
-      <ereg regexp="[^ ].*" search_in="hdr" header="To:" check_it="true" assign_to="to"/>
-    </action>
-  </recv>
-  <send>
-    <![CDATA[
-      SIP/2.0 180 Ringing
-      [last_Via:]
-      [last_From:]
-      [last_To:];tag=[pid]SIPpTag02[call_number]
-      [last_Call-ID:]
-      [last_CSeq:]
-      Contact: <sip:supervisor@[local_ip]:[local_port];transport=[transport]>
-      Content-Length: 0
-    ]]>
-  </send>
-  <nop>
-    <action><todouble assign_to="ring_ms" variable="ring"/><todouble assign_to="talk_ms" variable="talk"/></action>
-  </nop>
-  <pause variable="ring_ms"/>
-  <send retrans="500">
-    <![CDATA[
-      SIP/2.0 200 OK
-      [last_Via:]
-      [last_From:]
-      [last_To:];tag=[pid]SIPpTag02[call_number]
-      [last_Call-ID:]
-      [last_CSeq:]
-      Contact: <sip:supervisor@[local_ip]:[local_port];transport=[transport]>
-      Content-Type: application/sdp
-      Content-Length: [len]
-
-      v=0
-      o=supervisor 53655765 2353687637 IN IP[local_ip_type] [local_ip]
-      s=-
-      c=IN IP[media_ip_type] [media_ip]
-      t=0 0
-      m=audio [media_port] RTP/AVP 8 101
-      a=rtpmap:8 PCMA/8000
-      a=rtpmap:101 telephone-event/8000
-      a=fmtp:101 0-15
-      a=ptime:20
-      a=sendrecv
-    ]]>
-  </send>
-  <recv request="ACK" crlf="true"/>
-  <nop><action><exec rtp_stream="{audio},-1,8"/></action></nop>
-  <pause variable="talk_ms"/>
-  <nop><action><exec rtp_stream="pause"/></action></nop>
-  <send retrans="500">
-    <![CDATA[
-      BYE [$contact] SIP/2.0
-      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
-      From: [$to];tag=[pid]SIPpTag02[call_number]
-      To: [$from]
-      Call-ID: [call_id]
-      CSeq: 1 BYE
-      Contact: <sip:supervisor@[local_ip]:[local_port];transport=[transport]>
-      Max-Forwards: 70
-      Content-Length: 0
-    ]]>
-  </send>
-  <recv response="200" crlf="true"/>
-</scenario>
-"""
-    path = directory / "supervisor.xml"
-    path.write_text(text)
-    return path

@@ -29,99 +29,22 @@ KNOWN_WAYBILL = "7700000000024"  # in transit, held at the Beijing hub
 UNKNOWN_WAYBILL = domestic(123456789012)  # a valid check digit, no such parcel
 LI_NA = "13900139000"  # regular, English, an address on file
 
-SCENARIO = """<?xml version="1.0" encoding="UTF-8"?>
-<!DOCTYPE scenario SYSTEM "sipp.dtd">
-<scenario name="ivr caller">
-  <send retrans="500"><![CDATA[
-      INVITE sip:[service]@[remote_ip]:[remote_port] SIP/2.0
-      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
-      From: <sip:{caller}@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
-      To: <sip:[service]@[remote_ip]:[remote_port]>
-      Call-ID: [call_id]
-      CSeq: 1 INVITE
-      Contact: <sip:{caller}@[local_ip]:[local_port]>
-      Max-Forwards: 70
-      Content-Type: application/sdp
-      Content-Length: [len]
-
-      v=0
-      o=caller 53655765 2353687637 IN IP[local_ip_type] [local_ip]
-      s=-
-      c=IN IP[media_ip_type] [media_ip]
-      t=0 0
-      m=audio [media_port] RTP/AVP 8 96
-      a=rtpmap:8 PCMA/8000
-      a=rtpmap:96 telephone-event/8000
-      a=fmtp:96 0-15
-      a=ptime:20
-      a=sendrecv
-  ]]></send>
-  <recv response="100" optional="true"/>
-  <recv response="180" optional="true"/>
-  <recv response="183" optional="true"/>
-  <recv request="BYE" optional="global" next="far_bye"/>
-  <recv response="200" rtd="true"/>
-  <send><![CDATA[
-      ACK sip:[service]@[remote_ip]:[remote_port] SIP/2.0
-      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
-      From: <sip:{caller}@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
-      To: <sip:[service]@[remote_ip]:[remote_port]>[peer_tag_param]
-      Call-ID: [call_id]
-      CSeq: 1 ACK
-      Contact: <sip:{caller}@[local_ip]:[local_port]>
-      Max-Forwards: 70
-      Content-Length: 0
-  ]]></send>
-{steps}
-  <pause milliseconds="{hold}"/>
-  <send retrans="500"><![CDATA[
-      BYE sip:[service]@[remote_ip]:[remote_port] SIP/2.0
-      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
-      From: <sip:{caller}@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
-      To: <sip:[service]@[remote_ip]:[remote_port]>[peer_tag_param]
-      Call-ID: [call_id]
-      CSeq: 2 BYE
-      Contact: <sip:{caller}@[local_ip]:[local_port]>
-      Max-Forwards: 70
-      Content-Length: 0
-  ]]></send>
-  <recv response="200" crlf="true" next="end"/>
-  <label id="far_bye"/>
-  <send><![CDATA[
-      SIP/2.0 200 OK
-      [last_Via:]
-      [last_From:]
-      [last_To:]
-      [last_Call-ID:]
-      [last_CSeq:]
-      Content-Length: 0
-  ]]></send>
-  <label id="end"/>
-</scenario>
-"""
-
-STEP = """  <pause milliseconds="{wait}"/>
-  <nop><action><exec play_dtmf="{keys}"/></action></nop>
-  <pause milliseconds="{keyed}"/>"""
+STEPS = 6  # slots in tests/e2e/sipp/ivr_caller.xml
 
 
 def keyed_ms(keys: str) -> int:
     return 400 + 350 * len(keys)  # SIPp plays each digit for 250 ms with a gap
 
 
-# No RTP stream beside the DTMF: with SIPp 3.6 an rtp_stream paused and resumed around play_dtmf made Asterisk
-# hear the first digit again and again (measured: "1111111111770" for "1" then "7700000000024").
-
-
 def ivr_call(phones: Phones, caller: str, steps: list[tuple[int, str]], hold_ms: int) -> SippProcess:
     """A caller keying ``steps``: (ms to wait after the previous step, keys); ``hold_ms`` later it hangs up
     (Asterisk hanging up first ends the call cleanly too)."""
-    body = "\n".join(STEP.format(wait=wait, keys=keys, keyed=keyed_ms(keys)) for wait, keys in steps)
-    phones.counter += 1
-    path = phones.workdir / f"ivr-{phones.counter}.xml"
-    path.write_text(SCENARIO.format(caller=caller, steps=body, hold=hold_ms))
+    assert 1 <= len(steps) <= STEPS, f"ivr_caller.xml keys 1 to {STEPS} steps"
     args = ["-s", "11183", "-m", "1", "-timeout", "120", "-mp", str(media_ports(phones.stack.rtp_range))]
-    return phones._sipp("ivr", str(path), args)
+    args += ["-set", "caller", caller, "-set", "hold", str(hold_ms), "-set", "steps", str(len(steps))]
+    for n, (wait, keys) in enumerate(steps, 1):
+        args += ["-set", f"wait{n}", str(wait), "-set", f"keys{n}", keys, "-set", f"keyed{n}", str(keyed_ms(keys))]
+    return phones._sipp("ivr", "ivr_caller.xml", args)
 
 
 @pytest.fixture(scope="module")
@@ -292,78 +215,16 @@ async def test_a_broken_menu_reloaded_live_keeps_the_last_good_one(ivr_stack: Ho
         await asyncio.to_thread(menu.write_text, good)
 
 
-AGENT_HANGS_UP = """<?xml version="1.0" encoding="UTF-8"?>
-<!DOCTYPE scenario SYSTEM "sipp.dtd">
-<scenario name="agent who hangs up">
-  <recv request="INVITE" crlf="true">
-    <action>
-      <ereg regexp=".*" search_in="hdr" header="From:" assign_to="from_hdr"/>
-      <ereg regexp=".*" search_in="hdr" header="To:" assign_to="to_hdr"/>
-      <ereg regexp="sip:[^>;]*" search_in="hdr" header="Contact:" assign_to="contact"/>
-    </action>
-  </recv>
-  <send><![CDATA[
-      SIP/2.0 180 Ringing
-      [last_Via:]
-      [last_From:]
-      [last_To:];tag=[pid]SIPpTag02[call_number]
-      [last_Call-ID:]
-      [last_CSeq:]
-      Contact: <sip:agent@[local_ip]:[local_port];transport=[transport]>
-      Content-Length: 0
-  ]]></send>
-  <pause milliseconds="{ring}"/>
-  <send retrans="500"><![CDATA[
-      SIP/2.0 200 OK
-      [last_Via:]
-      [last_From:]
-      [last_To:];tag=[pid]SIPpTag02[call_number]
-      [last_Call-ID:]
-      [last_CSeq:]
-      Contact: <sip:agent@[local_ip]:[local_port];transport=[transport]>
-      Content-Type: application/sdp
-      Content-Length: [len]
-
-      v=0
-      o=agent 53655765 2353687637 IN IP[local_ip_type] [local_ip]
-      s=-
-      c=IN IP[media_ip_type] [media_ip]
-      t=0 0
-      m=audio [media_port] RTP/AVP 8 101
-      a=rtpmap:8 PCMA/8000
-      a=rtpmap:101 telephone-event/8000
-      a=fmtp:101 0-15
-      a=ptime:20
-      a=sendrecv
-  ]]></send>
-  <recv request="ACK" rtd="true" crlf="true"/>
-  <pause milliseconds="{talk}"/>
-  <send retrans="500"><![CDATA[
-      BYE [$contact] SIP/2.0
-      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
-      From:[$to_hdr];tag=[pid]SIPpTag02[call_number]
-      To:[$from_hdr]
-      Call-ID: [call_id]
-      CSeq: 1 BYE
-      Contact: <sip:agent@[local_ip]:[local_port]>
-      Max-Forwards: 70
-      Content-Length: 0
-  ]]></send>
-  <recv response="200"/>
-</scenario>
-"""
-
-
 async def test_a_caller_who_agreed_scores_the_agent_after_the_conversation(
     ivr_stack: HotlineStack, ivr_phones: Phones
 ) -> None:
     """Tracking, 0 for an agent, 1 to the survey offer; the agent answers and hangs up; the caller, kept on the
     line, keys 4: the score is stored against the call and the agent."""
     extension = "1009"
-    scenario = ivr_phones.workdir / "agent-hangs-up.xml"
-    await asyncio.to_thread(scenario.write_text, AGENT_HANGS_UP.format(ring=1000, talk=3000))
     port = free_port(socket.SOCK_DGRAM)
-    agent = ivr_phones._sipp("agent", str(scenario), ["-m", "1", "-timeout", "120"], port=port)
+    args = ["-m", "1", "-timeout", "120", "-set", "ring", "1000", "-set", "talk", "3000"]
+    media = {"phone.alaw": ivr_phones.workdir / "agent.alaw"}
+    agent = ivr_phones._sipp("agent", "phone_hangs_up.xml", args, port=port, media=media)
     await asyncio.sleep(0.3)
     await asyncio.to_thread(ivr_phones.register, extension, demo_sip_password(extension), port)
     async with httpx.AsyncClient(base_url=ivr_stack.url, timeout=15) as http:

@@ -19,7 +19,7 @@ from floor.demo import demo_phone_password
 from tests.browser import chromium
 from tests.e2e.conftest import SIP_PASSWORD, Api, Login, desk, fetch_all, fetch_row
 from tests.e2e.harness import HotlineStack, Phones, SippProcess, free_port
-from tests.e2e.rtp import RtpSniffer, supervisor_scenario, tone_level
+from tests.e2e.rtp import RtpSniffer, tone_level
 
 pytestmark = pytest.mark.e2e
 
@@ -42,10 +42,9 @@ def supervisor_phone(phones: Phones, tmp_path: Path, calls: int, talk_ms: int) -
         ["sox", "-n", "-r", "8000", "-c", "1", "-t", "al", str(tone), "synth", "30", "sine", "1700", "vol", "0.5"],
         check=True,
     )
-    scenario = supervisor_scenario(tmp_path, tone)
     port = free_port()
     args = f"-m {calls} -timeout 120 -set ring 300 -set talk {talk_ms}"
-    p = phones._sipp("supervisor", str(scenario), args.split(), port=port)
+    p = phones._sipp("supervisor", "phone_hangs_up.xml", args.split(), port=port, media={"phone.alaw": tone})
     time.sleep(0.3)
     phones.register(SUPERVISOR_PHONE, demo_phone_password(SUPERVISOR_PHONE), port)
     return p

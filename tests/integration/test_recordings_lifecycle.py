@@ -221,7 +221,10 @@ async def test_a_known_prompt_is_transcribed_offline_and_stored(db: Database, tm
         )
         await s.commit()
     transcriber = Transcriber(db, tmp_path, Transcription(language="en"))
-    assert await transcriber.drain() == 2 and await transcriber.drain() == 0
+    try:
+        assert await transcriber.drain() == 2 and await transcriber.drain() == 0
+    finally:
+        await transcriber.stop()
     async with db.session() as s:
         rows = {r.call_id: r for r in (await s.execute(select(Recording))).scalars()}
         found = (
