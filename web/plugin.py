@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from fastapi import Depends, FastAPI
@@ -12,6 +13,25 @@ from hotline.auth import mark_public, public
 from hotline.plugins import Core, Plugin
 
 WEB = Path(__file__).resolve().parent
+# each page: static HTML and its script; what it shows comes from the role-checked REST routes and sockets
+PAGES = {
+    "/agent": "agent.html",
+    "/workorders": "workorders.html",
+    "/wallboard": "wallboard.html",
+    "/customers": "customers.html",
+    "/recordings": "recordings.html",
+    "/reports": "reports.html",
+    "/ivr": "ivr.html",
+    "/qa": "qa.html",
+}
+
+
+def _serve(file: Path) -> Callable[[], Awaitable[FileResponse]]:
+    async def page() -> FileResponse:
+        return FileResponse(file)
+
+    page.__name__ = f"{file.stem}_page"
+    return page
 
 
 class WebPlugin(Plugin):
@@ -23,37 +43,8 @@ class WebPlugin(Plugin):
         async def index() -> RedirectResponse:
             return RedirectResponse("/agent")
 
-        @app.get("/agent", include_in_schema=False, dependencies=open_to_all)
-        async def agent_page() -> FileResponse:
-            return FileResponse(WEB / "agent.html")
-
-        @app.get("/workorders", include_in_schema=False, dependencies=open_to_all)
-        async def work_orders_page() -> FileResponse:
-            return FileResponse(WEB / "workorders.html")
-
-        @app.get("/wallboard", include_in_schema=False, dependencies=open_to_all)
-        async def wallboard_page() -> FileResponse:
-            return FileResponse(WEB / "wallboard.html")
-
-        @app.get("/customers", include_in_schema=False, dependencies=open_to_all)
-        async def customers_page() -> FileResponse:
-            return FileResponse(WEB / "customers.html")
-
-        @app.get("/recordings", include_in_schema=False, dependencies=open_to_all)
-        async def recordings_page() -> FileResponse:
-            return FileResponse(WEB / "recordings.html")
-
-        @app.get("/reports", include_in_schema=False, dependencies=open_to_all)
-        async def reports_page() -> FileResponse:
-            return FileResponse(WEB / "reports.html")
-
-        @app.get("/ivr", include_in_schema=False, dependencies=open_to_all)
-        async def ivr_page() -> FileResponse:
-            return FileResponse(WEB / "ivr.html")
-
-        @app.get("/qa", include_in_schema=False, dependencies=open_to_all)
-        async def qa_page() -> FileResponse:
-            return FileResponse(WEB / "qa.html")
+        for path, page in PAGES.items():
+            app.add_api_route(path, _serve(WEB / page), include_in_schema=False, dependencies=open_to_all)
 
 
 def setup(core: Core) -> WebPlugin:
