@@ -133,6 +133,56 @@ def _seconds() -> Mapped[float]:
     return mapped_column(Float, default=0.0, server_default="0")
 
 
+# the sums an aggregate row keeps (cms.metrics.Totals' names), by interval and by day alike
+class QueueSums:
+    calls: Mapped[int] = _count()
+    offered: Mapped[int] = _count()
+    answered: Mapped[int] = _count()
+    abandoned: Mapped[int] = _count()
+    short_abandoned: Mapped[int] = _count()
+    timed_out: Mapped[int] = _count()
+    answered_in_sl: Mapped[int] = _count()
+    abandoned_in_sl: Mapped[int] = _count()
+    wait_sum: Mapped[float] = _seconds()
+    wait_max: Mapped[float] = _seconds()
+    abandon_wait_sum: Mapped[float] = _seconds()
+    talk_sum: Mapped[float] = _seconds()
+    hold_sum: Mapped[float] = _seconds()
+    acw_sum: Mapped[float] = _seconds()
+    ring_sum: Mapped[float] = _seconds()
+    transfers: Mapped[int] = _count()
+    ivr_known: Mapped[int] = _count()
+    ivr_contained: Mapped[int] = _count()
+    fcr_eligible: Mapped[int] = _count()
+    fcr_repeated: Mapped[int] = _count()
+    csat_sum: Mapped[int] = _count()
+    csat_count: Mapped[int] = _count()
+
+
+class AgentSums:
+    answered: Mapped[int] = _count()
+    answered_in_sl: Mapped[int] = _count()
+    wait_sum: Mapped[float] = _seconds()
+    wait_max: Mapped[float] = _seconds()
+    talk_sum: Mapped[float] = _seconds()
+    hold_sum: Mapped[float] = _seconds()
+    acw_sum: Mapped[float] = _seconds()
+    ring_sum: Mapped[float] = _seconds()
+    transfers: Mapped[int] = _count()
+    fcr_eligible: Mapped[int] = _count()
+    fcr_repeated: Mapped[int] = _count()
+    csat_sum: Mapped[int] = _count()
+    csat_count: Mapped[int] = _count()
+
+
+class StateSums:
+    logged_in_seconds: Mapped[float] = _seconds()
+    available_seconds: Mapped[float] = _seconds()
+    handling_seconds: Mapped[float] = _seconds()
+    paused_seconds: Mapped[float] = _seconds()
+    wrap_seconds: Mapped[float] = _seconds()
+
+
 class CallFact(Base):
     """One row per call: what the reports count (derived by cms.facts.derive, rebuilt at will)."""
 
@@ -228,38 +278,16 @@ class DirtyInterval(Base):
     agent: Mapped[str] = mapped_column(String(16), primary_key=True)
 
 
-class QueueInterval(Base):
+class QueueInterval(QueueSums, Base):
     """The calls of one queue in one 15-minute interval, summed (cms.metrics.Totals' names)."""
 
     __tablename__ = "cms_queue_intervals"
 
     bucket: Mapped[datetime] = mapped_column(DateTime(timezone=True), primary_key=True)
     queue: Mapped[str] = mapped_column(String(80), primary_key=True)
-    calls: Mapped[int] = _count()
-    offered: Mapped[int] = _count()
-    answered: Mapped[int] = _count()
-    abandoned: Mapped[int] = _count()
-    short_abandoned: Mapped[int] = _count()
-    timed_out: Mapped[int] = _count()
-    answered_in_sl: Mapped[int] = _count()
-    abandoned_in_sl: Mapped[int] = _count()
-    wait_sum: Mapped[float] = _seconds()
-    wait_max: Mapped[float] = _seconds()
-    abandon_wait_sum: Mapped[float] = _seconds()
-    talk_sum: Mapped[float] = _seconds()
-    hold_sum: Mapped[float] = _seconds()
-    acw_sum: Mapped[float] = _seconds()
-    ring_sum: Mapped[float] = _seconds()
-    transfers: Mapped[int] = _count()
-    ivr_known: Mapped[int] = _count()
-    ivr_contained: Mapped[int] = _count()
-    fcr_eligible: Mapped[int] = _count()
-    fcr_repeated: Mapped[int] = _count()
-    csat_sum: Mapped[int] = _count()
-    csat_count: Mapped[int] = _count()
 
 
-class AgentInterval(Base):
+class AgentInterval(AgentSums, Base):
     """The calls one agent answered from one queue in one 15-minute interval, summed."""
 
     __tablename__ = "cms_agent_intervals"
@@ -267,108 +295,45 @@ class AgentInterval(Base):
     bucket: Mapped[datetime] = mapped_column(DateTime(timezone=True), primary_key=True)
     agent: Mapped[str] = mapped_column(String(16), primary_key=True)
     queue: Mapped[str] = mapped_column(String(80), primary_key=True)
-    answered: Mapped[int] = _count()
-    answered_in_sl: Mapped[int] = _count()
-    wait_sum: Mapped[float] = _seconds()
-    wait_max: Mapped[float] = _seconds()
-    talk_sum: Mapped[float] = _seconds()
-    hold_sum: Mapped[float] = _seconds()
-    acw_sum: Mapped[float] = _seconds()
-    ring_sum: Mapped[float] = _seconds()
-    transfers: Mapped[int] = _count()
-    fcr_eligible: Mapped[int] = _count()
-    fcr_repeated: Mapped[int] = _count()
-    csat_sum: Mapped[int] = _count()
-    csat_count: Mapped[int] = _count()
 
 
-class AgentStateInterval(Base):
+class AgentStateInterval(StateSums, Base):
     """One agent's time per kind of state in one 15-minute interval (seconds)."""
 
     __tablename__ = "cms_agent_state_intervals"
 
     bucket: Mapped[datetime] = mapped_column(DateTime(timezone=True), primary_key=True)
     agent: Mapped[str] = mapped_column(String(16), primary_key=True)
-    logged_in_seconds: Mapped[float] = _seconds()
-    available_seconds: Mapped[float] = _seconds()
-    handling_seconds: Mapped[float] = _seconds()
-    paused_seconds: Mapped[float] = _seconds()
-    wrap_seconds: Mapped[float] = _seconds()
 
 
-class FloorStateInterval(Base):
+class FloorStateInterval(StateSums, Base):
     """Every agent's state time in one 15-minute interval, summed (a month by interval reads ~2900 rows, not
     one per agent and interval)."""
 
     __tablename__ = "cms_floor_state_intervals"
 
     bucket: Mapped[datetime] = mapped_column(DateTime(timezone=True), primary_key=True)
-    logged_in_seconds: Mapped[float] = _seconds()
-    available_seconds: Mapped[float] = _seconds()
-    handling_seconds: Mapped[float] = _seconds()
-    paused_seconds: Mapped[float] = _seconds()
-    wrap_seconds: Mapped[float] = _seconds()
 
 
 # the same sums per local day (cms/reports.yaml's time zone), recounted from the interval rows: a month's
 # report reads ~30 rows per queue or agent instead of ~2900
-class QueueDay(Base):
+class QueueDay(QueueSums, Base):
     __tablename__ = "cms_queue_days"
 
     day: Mapped[date] = mapped_column(Date, primary_key=True)
     queue: Mapped[str] = mapped_column(String(80), primary_key=True)
-    calls: Mapped[int] = _count()
-    offered: Mapped[int] = _count()
-    answered: Mapped[int] = _count()
-    abandoned: Mapped[int] = _count()
-    short_abandoned: Mapped[int] = _count()
-    timed_out: Mapped[int] = _count()
-    answered_in_sl: Mapped[int] = _count()
-    abandoned_in_sl: Mapped[int] = _count()
-    wait_sum: Mapped[float] = _seconds()
-    wait_max: Mapped[float] = _seconds()
-    abandon_wait_sum: Mapped[float] = _seconds()
-    talk_sum: Mapped[float] = _seconds()
-    hold_sum: Mapped[float] = _seconds()
-    acw_sum: Mapped[float] = _seconds()
-    ring_sum: Mapped[float] = _seconds()
-    transfers: Mapped[int] = _count()
-    ivr_known: Mapped[int] = _count()
-    ivr_contained: Mapped[int] = _count()
-    fcr_eligible: Mapped[int] = _count()
-    fcr_repeated: Mapped[int] = _count()
-    csat_sum: Mapped[int] = _count()
-    csat_count: Mapped[int] = _count()
 
 
-class AgentDay(Base):
+class AgentDay(AgentSums, Base):
     __tablename__ = "cms_agent_days"
 
     day: Mapped[date] = mapped_column(Date, primary_key=True)
     agent: Mapped[str] = mapped_column(String(16), primary_key=True)
     queue: Mapped[str] = mapped_column(String(80), primary_key=True)
-    answered: Mapped[int] = _count()
-    answered_in_sl: Mapped[int] = _count()
-    wait_sum: Mapped[float] = _seconds()
-    wait_max: Mapped[float] = _seconds()
-    talk_sum: Mapped[float] = _seconds()
-    hold_sum: Mapped[float] = _seconds()
-    acw_sum: Mapped[float] = _seconds()
-    ring_sum: Mapped[float] = _seconds()
-    transfers: Mapped[int] = _count()
-    fcr_eligible: Mapped[int] = _count()
-    fcr_repeated: Mapped[int] = _count()
-    csat_sum: Mapped[int] = _count()
-    csat_count: Mapped[int] = _count()
 
 
-class AgentStateDay(Base):
+class AgentStateDay(StateSums, Base):
     __tablename__ = "cms_agent_state_days"
 
     day: Mapped[date] = mapped_column(Date, primary_key=True)
     agent: Mapped[str] = mapped_column(String(16), primary_key=True)
-    logged_in_seconds: Mapped[float] = _seconds()
-    available_seconds: Mapped[float] = _seconds()
-    handling_seconds: Mapped[float] = _seconds()
-    paused_seconds: Mapped[float] = _seconds()
-    wrap_seconds: Mapped[float] = _seconds()
