@@ -91,7 +91,9 @@ async def test_a_self_service_call_is_marked_on_its_interaction(db: Database, tm
     await until(lambda: outbox.stats.pending == 0)
     await outbox.stop()
     async with db.session() as s:
-        flags = dict((await s.execute(select(Interaction.call_id, Interaction.self_service))).tuples().all())
+        flags = {
+            r.call_id: r.self_service for r in await s.execute(select(Interaction.call_id, Interaction.self_service))
+        }
         walk = await s.execute(select(NodeVisit.node).where(NodeVisit.call_id == "77.1").order_by(NodeVisit.seq))
         nodes = list(walk.scalars())
     assert flags == {"77.1": True, "77.2": False, "77.3": None}
