@@ -30,11 +30,12 @@ import asyncpg
 import httpx
 
 from acd.demo import demo_agent_password, demo_sip_password
-from tests.e2e.harness import HotlineStack, Phones, free_port
+from tests.e2e.harness import HotlineStack, Phones, free_port, media_ports
 
 AGENTS = [str(1001 + i) for i in range(10)]
 FULL = "11183"  # the hotline number: dialplan → FastAGI IVR → queue
 BASELINE = "11184"  # the same IVR in dialplan alone
+HOLD = 4000  # ms of talk after the key
 
 
 def baseline_dialplan(welcome: Path, menu: Path) -> str:
@@ -162,9 +163,9 @@ def run_load(stack: HotlineStack, workdir: Path, number: str, rate: float, secon
     calls = int(rate * seconds)
     args = (
         f"-sf {Path(__file__).resolve().parents[1] / 'tests/e2e/sipp/caller.xml'} -i 127.0.0.1 "
-        f"-p {free_port(socket.SOCK_DGRAM)} -mp {free_port(socket.SOCK_DGRAM) & ~1} -s {number} "
+        f"-p {free_port(socket.SOCK_DGRAM)} -mp {media_ports(stack.rtp_range)} -s {number} "
         f"-r {rate} -rp 1000 -m {calls} -l {calls} -timeout {seconds + 120} -nostdin "
-        f"-set caller 13800138000 -set digit 0 -set dtmf_at 1500 -set hold 4000"
+        f"-set caller 13900139000 -set digit 0 -set dtmf_at 1500 -set hold {HOLD}"
     )
     r = subprocess.run(
         ["sipp", *args.split(), stack.sip], cwd=workdir, capture_output=True, text=True, timeout=seconds + 180

@@ -289,9 +289,8 @@ def parse_span(text: str) -> tuple[time, time]:
     if not m:
         raise ValueError(f"{text!r} is not HH:MM-HH:MM")
     h1, m1, h2, m2 = (int(x) for x in m.groups())
-    if h2 == 24 and m2 == 0:
-        h2, m2 = 23, 59
-    start, end = time(h1, m1), time(h2, m2)
+    # 24:00 is the end of the day (a 24-hour line is open through midnight, not closed from 23:59)
+    start, end = time(h1, m1), (time.max if (h2, m2) == (24, 0) else time(h2, m2))
     if end <= start:
         raise ValueError(f"{text!r} ends before it starts")
     return start, end

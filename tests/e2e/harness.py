@@ -17,7 +17,7 @@ import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -99,15 +99,25 @@ LONG_WAIT = "wait_at_least_s: 180,"  # the shipped menu's call-back offer (ivr/m
 
 
 def write_menu(path: Path, long_wait_s: int = 86_400) -> Path:
-    """The shipped menu with the call-back offer's threshold set to ``long_wait_s``. Shipped, it offers a call
-    back from an expected wait of 3 minutes, which with one agent and Asterisk's default talk time is any
-    caller behind a busy or paused agent; most tests are about those callers queueing, so by default the
-    offer is out of reach (the node still reads the live figures). Tests of the offer set their own."""
+    """The shipped menu, open every hour of every day but past holidays, with the call-back offer's threshold
+    set to ``long_wait_s``. Shipped, it offers a call back from an expected wait of 3 minutes, which with one
+    agent and Asterisk's default talk time is any caller behind a busy or paused agent; most tests are about
+    those callers queueing, so by default the offer is out of reach (the node still reads the live figures).
+    Tests of the offer set their own."""
     from ivr.menu import DEFAULT_MENU
 
     menu = DEFAULT_MENU.read_text(encoding="utf-8")
     assert LONG_WAIT in menu, "the shipped menu's call-back threshold moved: update tests/e2e/harness.py"
-    path.write_text(menu.replace(LONG_WAIT, f"wait_at_least_s: {long_wait_s},"), encoding="utf-8")
+    menu = menu.replace(LONG_WAIT, f"wait_at_least_s: {long_wait_s},")
+    # open round the clock on every weekday (past holidays stay): a test's caller must not meet the closed-hours
+    # path because of the hour the suite runs at (tests of closed hours set the IVR's clock to a past holiday)
+    weekly = re.search(r"^  weekly:\n((?:    \w{3}: .*\n)+)", menu, re.M)
+    assert weekly, "the shipped menu's weekly hours moved: update tests/e2e/harness.py"
+    every_day = "".join(f'    {day}: ["00:00-24:00"]\n' for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun"))
+    menu = menu[: weekly.start(1)] + every_day + menu[weekly.end(1) :]
+    today = datetime.now(UTC).date().isoformat()  # a holiday still to come would close the line on its day
+    menu = re.sub(r"^    (\d{4}-\d\d-\d\d): \[\]\n", lambda m: m[0] if m[1] < today else "", menu, flags=re.M)
+    path.write_text(menu, encoding="utf-8")
     return path
 
 

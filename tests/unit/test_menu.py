@@ -3,13 +3,17 @@ version; the engine's bounds (walk length, failing fallback) and speech input on
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
+from hotline.hours import Schedule, opening
 from ivr.interface import SPEECH, Answer
 from ivr.menu import DEFAULT_MENU, MenuError, load_menu
 from ivr.say import digits, fragments, number, say_date, say_time
+from ivr.schema import parse_span
 from tests.unit.fakes import FakeAgi, FakeCustomers, card
 from tests.unit.ivrkit import QUEUES, Kit, Slow, menu_of, write_menu
 
@@ -247,3 +251,13 @@ async def test_conditions(tmp_path: Path, test: str, values: str, expected: str)
     )
     await k.call(FakeAgi())
     assert k.walk()[0][0] == "check" and k.walk()[1][0] == expected
+
+
+def test_a_day_that_ends_at_24_00_is_open_through_its_last_minute() -> None:
+    span = parse_span("00:00-24:00")
+    schedule = Schedule("Asia/Shanghai", {d: [span] for d in range(7)})
+    late = datetime(2026, 11, 24, 23, 59, 30, tzinfo=ZoneInfo("Asia/Shanghai"))  # 24:00 once meant 23:59
+    assert opening(schedule, late).open
+    assert opening(schedule, late.replace(hour=0, minute=0, second=0)).open
+    with pytest.raises(ValueError, match="ends before it starts"):
+        parse_span("10:00-09:00")
