@@ -220,7 +220,7 @@ class CallbackService:
     async def tick(self) -> int:
         """Queue a placeholder for every due request that has none; the number queued."""
         now = self.clock()
-        async with self.db.session() as s:
+        async with self.db.read() as s:
             rows = list(
                 (
                     await s.execute(

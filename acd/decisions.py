@@ -10,7 +10,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from acd.models import RoutingDecisionRow
-from hotline.db import Database
+from hotline.db import Database, table_of
 
 DECISION_KIND = "routing_decision"
 
@@ -36,12 +36,12 @@ class DecisionRecord(BaseModel):
     reasons: list[Reason]
 
 
+_STORE = insert(table_of(RoutingDecisionRow)).on_conflict_do_nothing(index_elements=["decision_id"])
+
+
 async def store_decisions(session: AsyncSession, records: list[DecisionRecord]) -> None:
-    for r in records:
-        values = r.model_dump()
-        await session.execute(
-            insert(RoutingDecisionRow).values(**values).on_conflict_do_nothing(index_elements=["decision_id"])
-        )
+    """The batch in one statement; a decision delivered twice is stored once."""
+    await session.execute(_STORE, [r.model_dump() for r in records])
 
 
 async def decisions_of(db: Database, call_id: str) -> list[DecisionRecord]:

@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from acd.models import AgentState, Disposition
 from acd.rules import RoutingRules
 from acd.service import WRAPUP_REASON, AgentService
+from hotline.db import table_of
 from hotline.errors import Conflict
 from hotline.logs import get_logger
 from hotline.outbox import Outbox
@@ -57,11 +58,11 @@ class DispositionRecord(BaseModel):
     at: datetime
 
 
+_DISPOSITIONS = insert(table_of(Disposition)).on_conflict_do_nothing(index_elements=["event_id"])
+
+
 async def store_dispositions(session: AsyncSession, records: list[DispositionRecord]) -> None:
-    for r in records:
-        await session.execute(
-            insert(Disposition).values(**r.model_dump()).on_conflict_do_nothing(index_elements=["event_id"])
-        )
+    await session.execute(_DISPOSITIONS, [r.model_dump() for r in records])
 
 
 class Floor:

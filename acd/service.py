@@ -53,31 +53,29 @@ class AgentStateRecord(BaseModel):
     set_queues: bool = False
 
 
+_SET_STATE = text(
+    "UPDATE agents SET state = CAST(:state AS agent_state), pause_reason = left(:reason, 64),"
+    " state_since = :at WHERE extension = :ext AND state_since <= :at"
+)
+_SET_QUEUES = text("UPDATE agents SET queues = CAST(:queues AS varchar(80)[]) WHERE extension = :ext")
+_LOG_STATE = text(
+    "INSERT INTO agent_state_log (agent_id, state, reason, at, event_id)"
+    " SELECT id, CAST(:state AS agent_state), left(:reason, 64), :at, :event_id FROM agents"
+    " WHERE extension = :ext ON CONFLICT (event_id) DO NOTHING"
+)
+
+
 async def store_agent_states(session: AsyncSession, records: list[AgentStateRecord]) -> None:
     """In order: the agent's row takes the change unless it already holds a newer one; the log gets the change
-    once (its event id is unique)."""
-    for r in records:
-        params = {"ext": r.extension, "state": r.state, "reason": r.reason, "at": r.at, "event_id": r.event_id}
-        await session.execute(
-            text(
-                "UPDATE agents SET state = CAST(:state AS agent_state), pause_reason = left(:reason, 64),"
-                " state_since = :at WHERE extension = :ext AND state_since <= :at"
-            ),
-            params,
-        )
-        if r.set_queues:
-            await session.execute(
-                text("UPDATE agents SET queues = CAST(:queues AS varchar(80)[]) WHERE extension = :ext"),
-                {"ext": r.extension, "queues": r.queues},
-            )
-        await session.execute(
-            text(
-                "INSERT INTO agent_state_log (agent_id, state, reason, at, event_id)"
-                " SELECT id, CAST(:state AS agent_state), left(:reason, 64), :at, :event_id FROM agents"
-                " WHERE extension = :ext ON CONFLICT (event_id) DO NOTHING"
-            ),
-            params,
-        )
+    once (its event id is unique). Each statement runs once for the whole batch (executemany keeps the order)."""
+    params = [
+        {"ext": r.extension, "state": r.state, "reason": r.reason, "at": r.at, "event_id": r.event_id} for r in records
+    ]
+    await session.execute(_SET_STATE, params)
+    queues = [{"ext": r.extension, "queues": r.queues} for r in records if r.set_queues]
+    if queues:
+        await session.execute(_SET_QUEUES, queues)
+    await session.execute(_LOG_STATE, params)
 
 
 WRAPUP_REASON = "wrap-up"  # the pause reason that holds an agent in after-call work

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from typing import NamedTuple
 
 from pydantic import BaseModel
-from sqlalchemy import select, text, update
+from sqlalchemy import func, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -20,6 +21,7 @@ from acd.events import AgentStateChanged
 from cms.dirty import mark, span_keys
 from cms.facts import WRAP_AFTER, WRAP_BEFORE
 from cms.models import AgentStateSpan, CallFact, FactPending, SurveyScore
+from hotline.db import table_of
 from hotline.outbox import Outbox
 from ivr.events import SurveyAnswered
 
@@ -41,31 +43,57 @@ class Survey(BaseModel):
     at: datetime
 
 
+# Every open span of the batch's agents that one of the batch's changes follows is closed at the first such
+# change (as applying the changes one by one would); the closed spans come back for recounting.
+_CLOSE_OPEN = text(
+    "WITH k AS (SELECT * FROM unnest(CAST(:agents AS text[]), CAST(:sinces AS timestamptz[])) AS k(agent, since))"
+    " UPDATE cms_agent_states s"
+    " SET ended_at = (SELECT min(k.since) FROM k WHERE k.agent = s.agent AND k.since > s.started_at)"
+    " WHERE s.ended_at IS NULL AND s.agent = ANY(CAST(:agents AS text[]))"
+    " AND EXISTS (SELECT 1 FROM k WHERE k.agent = s.agent AND k.since > s.started_at)"
+    " RETURNING s.agent, s.state, s.started_at, s.ended_at"
+)
+_spans = pg_insert(table_of(AgentStateSpan))
+_OPEN_SPANS = _spans.on_conflict_do_update(  # delivered again: the span keeps the end it was given
+    index_elements=["agent", "started_at"],
+    set_={
+        "state": _spans.excluded.state,
+        "reason": _spans.excluded.reason,
+        "ended_at": func.coalesce(table_of(AgentStateSpan).c.ended_at, _spans.excluded.ended_at),
+    },
+)
+
+
 async def store_state_changes(session: AsyncSession, records: list[StateChange]) -> None:
-    for r in sorted(records, key=lambda r: r.since):
-        closed = (
+    """The batch as if applied one change at a time in time order, in three statements: the open spans they
+    follow closed, their own spans stored (each closed by the agent's next change in the batch), the closed
+    spans' intervals marked."""
+    changes = sorted(records, key=lambda r: r.since)
+    closed = list(
+        (
             await session.execute(
-                update(AgentStateSpan)
-                .where(
-                    AgentStateSpan.agent == r.agent,
-                    AgentStateSpan.ended_at.is_(None),
-                    AgentStateSpan.started_at < r.since,
-                )
-                .values(ended_at=r.since)
-                .returning(AgentStateSpan.state, AgentStateSpan.started_at)
+                _CLOSE_OPEN, {"agents": [r.agent for r in changes], "sinces": [r.since for r in changes]}
             )
         ).all()
-        stmt = pg_insert(AgentStateSpan).values(agent=r.agent, state=r.state, reason=r.reason, started_at=r.since)
-        await session.execute(
-            stmt.on_conflict_do_update(
-                index_elements=["agent", "started_at"],
-                set_={"state": stmt.excluded.state, "reason": stmt.excluded.reason},
-            )
-        )
-        for span in closed:
-            await mark(session, span_keys(r.agent, span.started_at, r.since))
-            if span.state == "wrap_up":
-                await _rederive_waiting_for_wrap_up(session, r.agent, span.started_at)
+    )
+    rows: list[dict[str, object]] = []
+    for i, r in enumerate(changes):
+        ended = next((n.since for n in changes[i + 1 :] if n.agent == r.agent and n.since > r.since), None)
+        rows.append({"agent": r.agent, "state": r.state, "reason": r.reason, "started_at": r.since, "ended_at": ended})
+        if ended is not None:
+            closed.append(Span(r.agent, r.state, r.since, ended))
+    await session.execute(_OPEN_SPANS, rows)
+    await mark(session, [k for span in closed for k in span_keys(span.agent, span.started_at, span.ended_at)])
+    for span in closed:
+        if span.state == "wrap_up":
+            await _rederive_waiting_for_wrap_up(session, span.agent, span.started_at)
+
+
+class Span(NamedTuple):
+    agent: str
+    state: str
+    started_at: datetime
+    ended_at: datetime
 
 
 async def _rederive_waiting_for_wrap_up(session: AsyncSession, agent: str, wrap_started: datetime) -> None:
@@ -81,18 +109,18 @@ async def _rederive_waiting_for_wrap_up(session: AsyncSession, agent: str, wrap_
     )
 
 
+_scores = pg_insert(table_of(SurveyScore))
+_SCORES = _scores.on_conflict_do_update(
+    index_elements=["call_id"], set_={"score": _scores.excluded.score, "agent": _scores.excluded.agent}
+)
+_due = pg_insert(table_of(FactPending))
+_DUE = _due.on_conflict_do_update(index_elements=["call_id"], set_={"due_at": _due.excluded.due_at})
+
+
 async def store_surveys(session: AsyncSession, records: list[Survey]) -> None:
-    for r in records:
-        stmt = pg_insert(SurveyScore).values(**r.model_dump())
-        await session.execute(
-            stmt.on_conflict_do_update(
-                index_elements=["call_id"], set_={"score": stmt.excluded.score, "agent": stmt.excluded.agent}
-            )
-        )
-        due = pg_insert(FactPending).values(call_id=r.call_id, due_at=r.at)
-        await session.execute(
-            due.on_conflict_do_update(index_elements=["call_id"], set_={"due_at": due.excluded.due_at})
-        )
+    """Scores upserted; their calls' facts due again (one executemany each)."""
+    await session.execute(_SCORES, [r.model_dump() for r in records])
+    await session.execute(_DUE, [{"call_id": r.call_id, "due_at": r.at} for r in records])
 
 
 class AgentStateRecorder:

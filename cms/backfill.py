@@ -22,6 +22,7 @@ from hotline.logs import get_logger
 log = get_logger(__name__)
 
 SOURCE = "queue_log"
+BACKFILL_GAP = 10.0  # seconds at least between runs when poked (queue_log lines arrive every 2 s under traffic)
 OUTCOMES = {
     "COMPLETECALLER": "answered",
     "COMPLETEAGENT": "answered",
@@ -116,7 +117,7 @@ class Backfill:
         self.every = every
         self.timeout = timeout
         self.rows_total = 0
-        self.task = Periodic("back-fill", self.run, every)
+        self.task = Periodic("back-fill", self.run, every, min_gap=BACKFILL_GAP)
 
     async def run(self) -> int:
         """Write the missing rows now; returns how many."""

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from cms.facts import INTERVAL, bucket_of
 from cms.models import DirtyInterval
+from hotline.db import table_of
 
 QUEUE, AGENT, STATE = "queue", "agent", "state"
 
@@ -32,7 +33,10 @@ def span_keys(agent: str, started: datetime, ended: datetime) -> list[dict[str, 
     return keys
 
 
+_MARK = pg_insert(table_of(DirtyInterval)).on_conflict_do_nothing()
+
+
 async def mark(session: AsyncSession, keys: Iterable[dict[str, object]]) -> None:
     rows = list({(k["kind"], k["bucket"], k["queue"], k["agent"]): k for k in keys}.values())
     if rows:
-        await session.execute(pg_insert(DirtyInterval).on_conflict_do_nothing(), rows)
+        await session.execute(_MARK, rows)

@@ -31,7 +31,7 @@ class InteractionHistory:
             .order_by(Interaction.started_at.desc())
             .limit(limit)
         )
-        async with self.db.session() as s:
+        async with self.db.read() as s:
             rows = (await s.execute(stmt)).all()
         return [
             {

@@ -32,7 +32,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from cms.models import QueueLogLine, QueueLogOffset, QueueLogReject
 from hotline.background import Background
 from hotline.columns import fit_row
-from hotline.db import Database
+from hotline.db import Database, table_of
 from hotline.errors import first_line
 from hotline.logs import get_logger
 from hotline.outbox import FIRST_BACKOFF, MAX_BACKOFF, is_transient
@@ -266,8 +266,8 @@ class QueueLogIngester:
                 rejects.append({"src_inode": inode, "src_offset": offset, "line": text, "reason": str(e)})
                 log.warning("queue_log line rejected", offset=offset, reason=str(e), line=text[:200])
                 continue
-            rows.append(fit_row(QueueLogLine.__table__, {**row, "src_inode": inode, "src_offset": offset}))
-        rejects = [fit_row(QueueLogReject.__table__, r) for r in rejects]
+            rows.append(fit_row(table_of(QueueLogLine), {**row, "src_inode": inode, "src_offset": offset}))
+        rejects = [fit_row(table_of(QueueLogReject), r) for r in rejects]
         try:
             async with asyncio.timeout(self.timeout), self.db.session() as s:
                 await self._write(s, Position(inode, chunk.end, head), rows, rejects)
@@ -300,7 +300,7 @@ class QueueLogIngester:
                     line = "|".join(str(row.get(k) or "") for k in ("callid", "queue", "agent", "event"))
                     refused.append(
                         fit_row(
-                            QueueLogReject.__table__,
+                            table_of(QueueLogReject),
                             {
                                 "src_inode": pos.inode,
                                 "src_offset": row["src_offset"],
@@ -317,9 +317,9 @@ class QueueLogIngester:
         self, s: AsyncSession, pos: Position, rows: list[dict[str, Any]], rejects: list[dict[str, Any]]
     ) -> None:
         if rows:
-            await s.execute(insert(QueueLogLine), rows)
+            await s.execute(insert(table_of(QueueLogLine)), rows)
         if rejects:
-            await s.execute(insert(QueueLogReject), rejects)
+            await s.execute(insert(table_of(QueueLogReject)), rejects)
         stmt = pg_insert(QueueLogOffset).values(name=self.name, inode=pos.inode, offset=pos.offset, head=pos.head)
         await s.execute(
             stmt.on_conflict_do_update(

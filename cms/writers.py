@@ -7,14 +7,18 @@ replaces a row back-filled from Asterisk's queue_log, never the other way round.
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 
+from sqlalchemy import ColumnElement, Table
+from sqlalchemy.dialects.postgresql import Insert
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cms.models import CallLeg, Interaction
 from cti.events import CallEnded, CallRecord
 from hotline.columns import fit_row
+from hotline.db import table_of
 from hotline.logs import bind_call, get_logger
 from hotline.outbox import Outbox
 from ivr.events import IvrCompleted
@@ -37,32 +41,32 @@ def _last_per_key(rows: list[dict[str, Any]], key: str) -> list[dict[str, Any]]:
     return list({r[key]: r for r in rows}.values())
 
 
+@cache
+def _upsert(table: Table, key: str, columns: tuple[str, ...], where: ColumnElement[bool] | None = None) -> Insert:
+    """The upsert of rows with these columns (built once per shape: every batch reuses it)."""
+    stmt = pg_insert(table)
+    return stmt.on_conflict_do_update(
+        index_elements=[key], set_={c: stmt.excluded[c] for c in columns if c != key}, where=where
+    )
+
+
+_INTERACTIONS = table_of(Interaction)
+_LEGS = table_of(CallLeg)
+_NOT_LIVE = _INTERACTIONS.c.source != LIVE  # a live row wins over a back-filled one
+
+
 async def store_calls(session: AsyncSession, records: list[StoredCall]) -> None:
     """Upsert interactions (a live row wins over a back-filled one) and their legs."""
-    table = Interaction.__table__
     rows = _last_per_key(
-        [fit_row(table, {**r.model_dump(exclude={"legs"}), "source": LIVE}) for r in records], "call_id"
+        [fit_row(_INTERACTIONS, {**r.model_dump(exclude={"legs"}), "source": LIVE}) for r in records], "call_id"
     )
-    stmt = pg_insert(Interaction)
-    updated = {c: stmt.excluded[c] for c in rows[0] if c != "call_id"}
-    await session.execute(
-        stmt.on_conflict_do_update(
-            index_elements=["call_id"], set_=updated, where=Interaction.__table__.c.source != LIVE
-        ),
-        rows,
-    )
+    await session.execute(_upsert(_INTERACTIONS, "call_id", tuple(rows[0]), _NOT_LIVE), rows)
     legs = _last_per_key(
-        [fit_row(CallLeg.__table__, {"call_id": r.call_id, **leg.model_dump()}) for r in records for leg in r.legs],
+        [fit_row(_LEGS, {"call_id": r.call_id, **leg.model_dump()}) for r in records for leg in r.legs],
         "uniqueid",
     )
     if legs:
-        leg_stmt = pg_insert(CallLeg)
-        await session.execute(
-            leg_stmt.on_conflict_do_update(
-                index_elements=["uniqueid"], set_={c: leg_stmt.excluded[c] for c in legs[0] if c != "uniqueid"}
-            ),
-            legs,
-        )
+        await session.execute(_upsert(_LEGS, "uniqueid", tuple(legs[0])), legs)
 
 
 class InteractionWriter:

@@ -94,8 +94,8 @@ class CustomerDirectory:
     async def _card(self, stmt: CardSelect, params: dict[str, Any]) -> CustomerCard | None:
         if not self.db.available:  # the health probe says the database is away: do not queue up behind it
             raise DatabaseUnavailable("the customer database is not reachable right now")
-        async with self.db.engine.connect() as conn:
-            row = (await conn.execute(stmt, params)).one_or_none()
+        async with self.db.read() as s:
+            row = (await s.execute(stmt, params)).one_or_none()
         return None if row is None else card_from_row(row)
 
 

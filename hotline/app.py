@@ -64,7 +64,7 @@ def build_core(settings: Settings) -> Core:
         db=db,
         ami=ami,
         agi=FastAgiServer(settings.bind_host, settings.agi_port),
-        outbox=Outbox(settings.outbox_path, db),
+        outbox=Outbox(settings.outbox_path, db, linger=settings.outbox_linger),
         auth=build_auth(settings, db),
     )
     core_metrics(core.metrics, core.ami, core.agi, core.outbox)

@@ -54,12 +54,16 @@ class Background:
 
 
 class Periodic(Background):
-    """``step`` every ``every`` seconds, or sooner when poked; a failed step is logged and tried next time."""
+    """``step`` every ``every`` seconds, or sooner when poked; a failed step is logged and tried next time.
+    With ``min_gap``, a poke runs the step no sooner than that after the previous run began: a job poked on
+    every call's data then runs once for several calls instead of once per call."""
 
-    def __init__(self, name: str, step: Callable[[], Awaitable[object]], every: float) -> None:
+    def __init__(self, name: str, step: Callable[[], Awaitable[object]], every: float, min_gap: float = 0.0) -> None:
         super().__init__(name, self._loop)
         self.step = step
         self.every = every
+        self.min_gap = min_gap
+        self.runs = 0
         self._poke = asyncio.Event()
 
     def poke(self) -> None:
@@ -67,7 +71,10 @@ class Periodic(Background):
         self._poke.set()
 
     async def _loop(self) -> None:
+        loop = asyncio.get_running_loop()
         while True:
+            began = loop.time()
+            self.runs += 1
             try:
                 await self.step()
             except asyncio.CancelledError:
@@ -77,4 +84,5 @@ class Periodic(Background):
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(self.every):
                     await self._poke.wait()
+                    await asyncio.sleep(began + self.min_gap - loop.time())  # no-op when the gap has passed
             self._poke.clear()

@@ -78,6 +78,10 @@ class Settings(BaseSettings):
     login_window: int = Field(300, ge=1)  # seconds
     agents_hear_own_recordings: bool = True
 
+    # records wait this long in the outbox for others before one transaction takes them all (they are safe on
+    # disk meanwhile): longer means fewer, larger transactions and a later row in PostgreSQL
+    outbox_linger: float = Field(0.5, ge=0, le=5)
+
     log_level: str = "INFO"
     log_json: bool = False
 

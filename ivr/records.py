@@ -10,6 +10,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hotline.columns import fit_row
+from hotline.db import table_of
 from hotline.logs import get_logger
 from hotline.outbox import Outbox
 from ivr.models import NodeVisit, SurveyAnswer
@@ -40,20 +41,21 @@ class SurveyRecord(BaseModel):
     at: datetime
 
 
+# built once (Core, not the ORM's bulk path): a batch is one executemany of a cached statement
+_VISITS = pg_insert(table_of(NodeVisit)).on_conflict_do_nothing(index_elements=["call_id", "seq"])
+_survey = pg_insert(table_of(SurveyAnswer))
+_SURVEYS = _survey.on_conflict_do_update(
+    index_elements=["call_id"], set_={"score": _survey.excluded.score, "agent": _survey.excluded.agent}
+)
+
+
 async def store_visits(session: AsyncSession, records: list[VisitRecord]) -> None:
-    rows = [fit_row(NodeVisit.__table__, r.model_dump()) for r in records]
-    await session.execute(pg_insert(NodeVisit).on_conflict_do_nothing(index_elements=["call_id", "seq"]), rows)
+    await session.execute(_VISITS, [fit_row(table_of(NodeVisit), r.model_dump()) for r in records])
 
 
 async def store_surveys(session: AsyncSession, records: list[SurveyRecord]) -> None:
-    rows = list({r.call_id: fit_row(SurveyAnswer.__table__, r.model_dump()) for r in records}.values())
-    stmt = pg_insert(SurveyAnswer)
-    await session.execute(
-        stmt.on_conflict_do_update(
-            index_elements=["call_id"], set_={"score": stmt.excluded.score, "agent": stmt.excluded.agent}
-        ),
-        rows,
-    )
+    rows = list({r.call_id: fit_row(table_of(SurveyAnswer), r.model_dump()) for r in records}.values())
+    await session.execute(_SURVEYS, rows)
 
 
 class Journal:

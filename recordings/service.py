@@ -28,13 +28,14 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import case, func, select, text
+from sqlalchemy.dialects.postgresql import Insert
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cti.events import CallEnded, CallRecord
 from hotline.background import Periodic
 from hotline.columns import fit_row
-from hotline.db import Database
+from hotline.db import Database, table_of
 from hotline.logs import bind_call, get_logger
 from hotline.outbox import Outbox
 from recordings.live import Finished, LiveRecordings
@@ -102,17 +103,21 @@ async def store_recordings(session: AsyncSession, records: list[RecordingRecord]
     """One row per call. Delivered twice, it lands once; what a second record knows (agent, queue, customer)
     fills what the first did not (a file found by the reconcile pass before its call's record arrived), and
     the latest description of the file (path, format, size, checksum) wins."""
-    table = Recording.__table__
-    rows = list({r.call_id: fit_row(table, r.model_dump()) for r in records}.values())
-    stmt = pg_insert(Recording)
+    rows = list({r.call_id: fit_row(table_of(Recording), r.model_dump()) for r in records}.values())
+    await session.execute(_STORE, rows)
+
+
+def _store_statement() -> Insert:
+    table = table_of(Recording)
+    stmt = pg_insert(table)
     ex = stmt.excluded
     keep_known = {c: func.coalesce(table.c[c], ex[c]) for c in ("agent", "queue", "customer_id", "policy")}
     file_facts = {c: ex[c] for c in ("path", "format", "size_bytes", "sha256", "duration_seconds")}
     lists = {c: case((func.jsonb_array_length(ex[c]) > 0, ex[c]), else_=table.c[c]) for c in ("legs", "pauses")}
-    await session.execute(
-        stmt.on_conflict_do_update(index_elements=["call_id"], set_={**keep_known, **file_facts, **lists}),
-        rows,
-    )
+    return stmt.on_conflict_do_update(index_elements=["call_id"], set_={**keep_known, **file_facts, **lists})
+
+
+_STORE = _store_statement()  # built once: every batch is one executemany of it
 
 
 def _recent_files(root: Path, days: list[str], settled_before: float, provisional: bool = False) -> list[Path]:

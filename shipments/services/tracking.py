@@ -120,7 +120,7 @@ class ShipmentService:
             .order_by(Shipment.created_at.desc(), Shipment.id.desc())
             .limit(limit)
         )
-        async with self.db.session() as s:
+        async with self.db.read() as s:
             return [summary_of(r) for r in (await s.execute(stmt)).scalars()]
 
     async def volumes(self, customer_ids: Sequence[int], since: datetime, until: datetime) -> dict[int, Volume]:

@@ -176,3 +176,55 @@ async def test_a_period_counts_whole_intervals(db: Database) -> None:
     reports = Reports(db, ReportConfig.load())
     report = await reports.summary(T0 + timedelta(minutes=7), T0 + timedelta(minutes=16), ["support"], GroupBy.queue)
     assert reports.figures(report.total)["offered"] == 4  # 01:00–01:15 and 01:15–01:30
+
+
+async def test_a_batch_of_state_changes_stores_what_one_at_a_time_would(db: Database) -> None:
+    """The outbox hands the sink many changes at once, out of order and some twice: the spans, their ends and
+    the intervals marked for recounting are those of applying them one by one in time order."""
+    t = T0 + timedelta(hours=3)
+    changes = [
+        StateChange(agent=agent, state=state, reason=None, since=t + timedelta(seconds=s))
+        for agent, state, s in [
+            ("1001", "available", 0),
+            ("1002", "available", 5),
+            ("1001", "ringing", 100),
+            ("1001", "on_call", 104),
+            ("1002", "paused", 950),  # crosses a 15-minute boundary
+            ("1001", "wrap_up", 400),
+            ("1001", "available", 430),
+        ]
+    ]
+
+    async def spans_and_marks() -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+        async with db.session() as s:
+            spans = (
+                await s.execute(
+                    text("SELECT agent, state, started_at, ended_at FROM cms_agent_states ORDER BY agent, started_at")
+                )
+            ).all()
+            marks = (
+                await s.execute(text("SELECT kind, bucket, queue, agent FROM cms_dirty ORDER BY 1, 2, 3, 4"))
+            ).all()
+            await s.execute(text("TRUNCATE cms_agent_states, cms_dirty"))
+            await s.commit()
+        return [tuple(r) for r in spans], [tuple(r) for r in marks]
+
+    for change in sorted(changes, key=lambda c: c.since):
+        async with db.session() as s:
+            await store_state_changes(s, [change])
+            await s.commit()
+    one_by_one = await spans_and_marks()
+    async with db.session() as s:  # the first two alone, then all of them shuffled and with duplicates
+        await store_state_changes(s, changes[:2])
+        await s.commit()
+    async with db.session() as s:
+        await store_state_changes(s, list(reversed(changes)) + changes[2:4])
+        await s.commit()
+    async with db.session() as s:  # a closed span's change delivered once more, alone: it stays closed
+        await store_state_changes(s, [changes[2]])
+        await s.commit()
+    batched = await spans_and_marks()
+    assert batched == one_by_one
+    spans, marks = one_by_one
+    assert [s[3] is None for s in spans] == [False, False, False, False, True, False, True]
+    assert len(marks) >= 3

@@ -95,7 +95,7 @@ class WorkOrderService:
             .limit(limit)
         )
         now = self.clock()
-        async with self.db.session() as s:
+        async with self.db.read() as s:
             return [summary(o, now) for o in (await s.execute(stmt)).scalars()]
 
     async def open(self, order: NewWorkOrder, by: str) -> WorkOrderSummary:
