@@ -6,6 +6,7 @@ import asyncio
 import time
 
 import httpx
+import pytest
 from fastapi import FastAPI
 
 from hotline.health import ComponentState, HealthMonitor, LoopLag, Status, build_router, flag_check
@@ -123,4 +124,24 @@ async def test_database_probe_against_a_frozen_server_leaks_no_connection() -> N
         assert db.available is False and monitor.report()["components"]["database"]["status"] == "down"
     finally:
         server.close()
+        await db.close()
+
+
+@pytest.mark.parametrize(
+    ("url", "ssl"),
+    [
+        ("postgresql+asyncpg://hotline@127.0.0.1:5433/hotline", False),  # this machine: no TLS attempt
+        ("postgresql+asyncpg://hotline@:5433/hotline?host=/srv/pg/run", False),
+        ("postgresql+asyncpg://hotline@db.example:5432/hotline", None),  # elsewhere: asyncpg's default stands
+        ("postgresql+asyncpg://hotline@127.0.0.1:5433/hotline?ssl=require", "require"),  # as configured
+    ],
+)
+async def test_the_database_probe_skips_tls_only_for_a_local_database(url: str, ssl: object) -> None:
+    from hotline.db import Database
+    from hotline.health import DatabaseProbe
+
+    db = Database(url)
+    try:
+        assert DatabaseProbe(db).connect_args.get("ssl") == ssl
+    finally:
         await db.close()
