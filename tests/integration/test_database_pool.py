@@ -24,6 +24,20 @@ async def database(pg_url: str) -> AsyncIterator[Database]:
     await db.close()
 
 
+@pytest.fixture
+def pings(monkeypatch: pytest.MonkeyPatch) -> list[object]:
+    """The connections pinged before use, in order (every ping still goes to the server)."""
+    pinged: list[object] = []
+    real_ping = AsyncAdapt_asyncpg_connection.ping
+
+    def counting_ping(self: AsyncAdapt_asyncpg_connection) -> None:
+        pinged.append(self)
+        real_ping(self)
+
+    monkeypatch.setattr(AsyncAdapt_asyncpg_connection, "ping", counting_ping)
+    return pinged
+
+
 async def select_one(db: Database) -> int:
     async with db.session() as s:
         return int((await s.execute(text("SELECT 1"))).scalar_one())
@@ -41,16 +55,10 @@ async def test_a_read_after_a_database_restart_gets_a_live_connection(
     assert await asyncio.gather(*(select_one(database) for _ in range(3))) == [1, 1, 1]
 
 
-async def test_only_a_connection_that_rested_is_pinged(database: Database, monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_only_a_connection_that_rested_is_pinged(
+    database: Database, pings: list[object], monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr(hotline.db, "IDLE_PING_AFTER", 0.3)
-    pings: list[object] = []
-    real_ping = AsyncAdapt_asyncpg_connection.ping
-
-    def counting_ping(self: AsyncAdapt_asyncpg_connection) -> None:
-        pings.append(self)
-        real_ping(self)
-
-    monkeypatch.setattr(AsyncAdapt_asyncpg_connection, "ping", counting_ping)
     await select_one(database)
     for _ in range(50):
         await select_one(database)
@@ -61,19 +69,11 @@ async def test_only_a_connection_that_rested_is_pinged(database: Database, monke
 
 
 async def test_steady_use_after_a_burst_keeps_to_one_connection_and_pings_none(
-    database: Database, monkeypatch: pytest.MonkeyPatch
+    database: Database, pings: list[object], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Last in, first out: after a burst opened three connections, calls 0.15 s apart reuse the one used last;
     taken in turn (first in, first out) each would rest 0.45 s, past the 0.3 s that earns a ping."""
     monkeypatch.setattr(hotline.db, "IDLE_PING_AFTER", 0.3)
-    pings: list[object] = []
-    real_ping = AsyncAdapt_asyncpg_connection.ping
-
-    def counting_ping(self: AsyncAdapt_asyncpg_connection) -> None:
-        pings.append(self)
-        real_ping(self)
-
-    monkeypatch.setattr(AsyncAdapt_asyncpg_connection, "ping", counting_ping)
     assert await asyncio.gather(*(select_one(database) for _ in range(3))) == [1, 1, 1]
     for _ in range(8):
         await asyncio.sleep(0.15)
