@@ -88,7 +88,7 @@ def encoder() -> str | None:
 
 def niced(nice: int, *argv: str) -> list[str]:
     """``argv`` run through nice(1): no ``preexec_fn``, so the controller (large, threaded) starts the child
-    with vfork instead of copying itself with fork, which cost it ~10 ms of CPU per recording."""
+    with vfork instead of copying itself with fork (several ms of kernel time per recording, measured)."""
     exe = shutil.which("nice")
     return [exe, "-n", str(nice), *argv] if exe and nice else list(argv)
 
