@@ -43,6 +43,15 @@ class Survey(BaseModel):
     at: datetime
 
 
+class Span(NamedTuple):
+    """A state span closed by a batch of changes: its 15-minute intervals are recounted."""
+
+    agent: str
+    state: str
+    started_at: datetime
+    ended_at: datetime
+
+
 # Every open span of the batch's agents that one of the batch's changes follows is closed at the first such
 # change (as applying the changes one by one would); the closed spans come back for recounting.
 _CLOSE_OPEN = text(
@@ -76,24 +85,23 @@ async def store_state_changes(session: AsyncSession, records: list[StateChange])
             )
         ).all()
     )
+    by_agent: dict[str, list[StateChange]] = {}
+    for r in changes:
+        by_agent.setdefault(r.agent, []).append(r)
     rows: list[dict[str, object]] = []
-    for i, r in enumerate(changes):
-        ended = next((n.since for n in changes[i + 1 :] if n.agent == r.agent and n.since > r.since), None)
-        rows.append({"agent": r.agent, "state": r.state, "reason": r.reason, "started_at": r.since, "ended_at": ended})
-        if ended is not None:
-            closed.append(Span(r.agent, r.state, r.since, ended))
+    for own in by_agent.values():
+        for i, r in enumerate(own):
+            ended = next((n.since for n in own[i + 1 :] if n.since > r.since), None)  # the agent's next change
+            rows.append(
+                {"agent": r.agent, "state": r.state, "reason": r.reason, "started_at": r.since, "ended_at": ended}
+            )
+            if ended is not None:
+                closed.append(Span(r.agent, r.state, r.since, ended))
     await session.execute(_OPEN_SPANS, rows)
     await mark(session, [k for span in closed for k in span_keys(span.agent, span.started_at, span.ended_at)])
     for span in closed:
         if span.state == "wrap_up":
             await _rederive_waiting_for_wrap_up(session, span.agent, span.started_at)
-
-
-class Span(NamedTuple):
-    agent: str
-    state: str
-    started_at: datetime
-    ended_at: datetime
 
 
 async def _rederive_waiting_for_wrap_up(session: AsyncSession, agent: str, wrap_started: datetime) -> None:
