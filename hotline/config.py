@@ -80,7 +80,7 @@ class Settings(BaseSettings):
 
     # records wait this long in the outbox for others before one transaction takes them all (they are safe on
     # disk meanwhile): longer means fewer, larger transactions and a later row in PostgreSQL
-    outbox_linger: float = Field(0.5, ge=0, le=5)
+    outbox_linger: float = Field(2.0, ge=0, le=5)
 
     log_level: str = "INFO"
     log_json: bool = False

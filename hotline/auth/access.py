@@ -26,8 +26,9 @@ def _declare(target: Any, access: str | frozenset[Role]) -> None:
     setattr(target, ATTRIBUTE, access)
 
 
-def public() -> None:
-    """Declares a route open to anyone (health, metrics, docs, static pages, sign-in)."""
+async def public() -> None:
+    """Declares a route open to anyone (health, metrics, docs, static pages, sign-in). A coroutine: FastAPI
+    runs a plain function dependency on its thread pool, a thread hand-off on every ``/livez`` poll."""
 
 
 _declare(public, PUBLIC)

@@ -84,7 +84,7 @@ async def test_the_report_counts_the_scripted_calls(
         assert await wait(agent.wait, 30) == 0, agent.output()
         assert await wait(other.wait, 30) == 0, other.output()
 
-    deadline = time.monotonic() + 90  # queue_log every 2 s, facts after a 10 s grace, the job every 5 s
+    deadline = time.monotonic() + 90  # queue_log every 2 s, facts after a 10 s grace, the job every 10 s
     delta: dict[str, int] = {}
     while time.monotonic() < deadline:
         after = await report(api, supervisor, since)

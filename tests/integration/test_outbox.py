@@ -288,3 +288,65 @@ async def _states(db: Database) -> int:
         return int(
             (await s.execute(text("SELECT count(*) FROM agent_state_log WHERE event_id LIKE 'tx.%'"))).scalar_one()
         )
+
+
+async def test_records_put_since_start_come_from_memory_and_older_ones_from_the_file(
+    db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import hotline.outbox as outbox_module
+
+    path = tmp_path / "outbox.sqlite3"
+    earlier = Outbox(path, db, stop_grace=0.1)  # a run that ended before delivering anything
+    earlier.register(KIND, CallRecord, store_calls)
+    await earlier.start()
+    assert earlier._drainer is not None
+    earlier._drainer.cancel()
+    for i in range(3):
+        await earlier.put(KIND, record(f"old.{i}"))
+    await earlier.stop()
+
+    reads: list[int] = []
+    real_fetch = outbox_module._Store.fetch
+
+    def counted_fetch(self: outbox_module._Store, limit: int) -> list[outbox_module._Row]:
+        rows = real_fetch(self, limit)
+        reads.append(len(rows))
+        return rows
+
+    monkeypatch.setattr(outbox_module._Store, "fetch", counted_fetch)
+    box = Outbox(path, db, linger=0.05)
+    box.register(KIND, CallRecord, store_calls)
+    await box.start()
+    try:
+        assert box.stats.pending == 3
+        await until(lambda: box.stats.pending == 0)
+        assert reads and reads[0] == 3  # the records from before are read from the file …
+        read_before = len(reads)
+        for i in range(3):
+            await box.put(KIND, record(f"new.{i}"))
+        await until(lambda: box.stats.pending == 0)
+        assert len(reads) == read_before  # … those put since start are not read back
+        assert await call_ids(db) == [*(f"new.{i}" for i in range(3)), *(f"old.{i}" for i in range(3))]
+
+        monkeypatch.setattr(outbox_module, "MIRROR_MAX", 4)  # a long outage: memory gives its copy up
+        await asyncio.gather(*(box.put(KIND, record(f"many.{i}")) for i in range(6)))
+        await until(lambda: box.stats.pending == 0)
+        assert len(reads) > read_before  # read from the file again, and every record delivered once
+        assert len(await call_ids(db)) == 12
+    finally:
+        await box.stop()
+
+
+async def test_stopping_cuts_the_linger_short_and_delivers_what_waits(db: Database, tmp_path: Path) -> None:
+    box = Outbox(tmp_path / "outbox.sqlite3", db, linger=30.0, stop_grace=5.0)
+    box.register(KIND, CallRecord, store_calls)
+    await box.start()
+    await until(lambda: box.stats.pending == 0)
+    await box.put(KIND, record("lingering"))
+    await asyncio.sleep(0.2)  # the drainer is woken and lingering now
+    assert box.stats.pending == 1
+    loop = asyncio.get_running_loop()
+    t0 = loop.time()
+    await box.stop()
+    assert loop.time() - t0 < 4.0
+    assert await call_ids(db) == ["lingering"]
