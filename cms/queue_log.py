@@ -252,6 +252,8 @@ class QueueLogIngester:
                 head = fingerprint(chunk.lines[0][1])
             stored += await self._store(inode, chunk, head)
             self.pos = Position(inode, chunk.end, head)
+            if len(data) < self.chunk:
+                return stored  # the end of the file as it was: the next poll reads what came since
 
     async def _store(self, inode: int, chunk: Chunk, head: str | None) -> int:
         rows: list[dict[str, Any]] = []

@@ -35,7 +35,9 @@ def table_of(model: type[Base]) -> Table:
     return table
 
 
-IDLE_PING_AFTER = 1.0  # seconds a pooled connection may rest before it is pinged on its next checkout
+# seconds a pooled connection may rest before it is pinged on its next checkout: a screen-pop's look-ups take
+# four connections at once, and at 1 s those beyond the first two had always rested that long (a ping each)
+IDLE_PING_AFTER = 10.0
 
 
 def _ping_idle_connections(engine: AsyncEngine) -> None:

@@ -45,6 +45,25 @@ class Action(enum.StrEnum):
     hangup = "hangup"  # goodbye (the caller was served by self-service)
 
 
+# What the dialplan writes before it runs the IVR (after the queue's default): a caller sent back to the IVR keeps
+# their channel, and nothing an earlier pass decided may linger. The IVR then writes only what differs from
+# these (each write is a round trip to Asterisk; most calls leave most of them as they are).
+IVR_PRESETS: dict[ChannelVar, str] = {
+    ChannelVar.priority: "0",
+    ChannelVar.action: Action.queue.value,
+    ChannelVar.intent: "",
+    ChannelVar.ivr_path: "",
+    ChannelVar.waybill: "",
+    ChannelVar.work_order_id: "",
+    ChannelVar.survey: "",
+    ChannelVar.preferred_agent: "",
+    ChannelVar.preferred_ring: "",
+    ChannelVar.max_penalty: "",
+    ChannelVar.max_wait: "",
+    ChannelVar.decided_by: "",
+}
+
+
 class ExitRoute(enum.StrEnum):
     """Where a caller goes when ``Queue()`` returns: never silence."""
 
@@ -121,6 +140,7 @@ def template_context(default_queue: str) -> dict[str, object]:
     """What the dialplan template needs of the contract."""
     return {
         "var": {v.name: v.value for v in ChannelVar},
+        "ivr_presets": {v.value: value for v, value in IVR_PRESETS.items()},
         "action": {a.name: a.value for a in Action},
         "default_queue": default_queue,
         "direct_queue_prefix": DIRECT_QUEUE_PREFIX,

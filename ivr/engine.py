@@ -20,7 +20,7 @@ from hotline.bounded import bounded
 from hotline.bus import EventBus
 from hotline.fastagi import AgiHangup, AgiSession
 from hotline.logs import get_logger
-from hotline.routing import ChannelVar, RoutingDecision
+from hotline.routing import IVR_PRESETS, ChannelVar, RoutingDecision
 from ivr.call import Call
 from ivr.domain import Domain
 from ivr.events import IvrCompleted, IvrStarted, SurveyAnswered
@@ -187,7 +187,7 @@ class Engine:
     async def _leave_decision(self, call: Call) -> None:
         decision = call.decision or _plain(call)
         call.decision = decision.model_copy(update={"ivr_path": call.ivr_path()})
-        variables: dict[str, str] = {str(k): v for k, v in call.decision.variables().items()}
+        variables: dict[ChannelVar, str] = dict(call.decision.variables())
         variables[ChannelVar.language] = call.language
         for var, name in ((ChannelVar.waybill, "waybill"), (ChannelVar.work_order_id, "work_order_id")):
             if call.vars.get(name):
@@ -195,7 +195,8 @@ class Engine:
         if call.vars.get("survey") == "yes":
             variables[ChannelVar.survey] = "1"
         for name, value in variables.items():
-            await call.agi.set_variable(name, value)
+            if IVR_PRESETS.get(name) != value:  # the dialplan wrote the presets before the IVR ran
+                await call.agi.set_variable(name.value, value)
         log.info("IVR routed", action=call.decision.action.value, queue=call.decision.queue, path=call.ivr_path())
 
     def _completed(self, call: Call, completed: bool) -> None:

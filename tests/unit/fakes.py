@@ -10,6 +10,7 @@ from crm_bridge.schemas import CustomerCard
 from hotline.bus import EventBus
 from hotline.events import Event
 from hotline.fastagi import AgiHangup
+from hotline.routing import IVR_PRESETS
 
 E = TypeVar("E", bound=Event)
 
@@ -35,7 +36,7 @@ class FakeAgi:
         self.early = early
         self.hung_up = False
         self.hangup_after = hangup_after  # raise AgiHangup on this GET DATA (0-based)
-        self.variables: dict[str, str] = {}
+        self.variables: dict[str, str] = {str(k): v for k, v in IVR_PRESETS.items()}  # as the dialplan leaves them
         self.played: list[tuple[str, str]] = []  # (prompt, escape digits)
         self.asked: list[tuple[str, int, int]] = []  # GET DATA (prompt, timeout_ms, max_digits)
         self.channel: dict[str, str] = {}  # what GET VARIABLE finds

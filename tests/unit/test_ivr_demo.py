@@ -58,7 +58,7 @@ async def test_zero_reaches_the_support_queue_with_the_walk_recorded() -> None:
     assert agi.variables["HOTLINE_INTENT"] == "agent"
     assert agi.variables["HOTLINE_ACTION"] == "queue"
     assert agi.variables["HOTLINE_LANGUAGE"] == "en"
-    assert "HOTLINE_SURVEY" not in agi.variables
+    assert agi.variables["HOTLINE_SURVEY"] == ""
     assert k.nodes() == ["greeting", "hours", "tier", "main", "agent_load", "agent"]
     assert k.walk()[3:5] == [("main", "key 0"), ("agent_load", "unknown")]  # no ACD figures here
     assert [v.seq for v in k.journal.visits] == list(range(1, 7))
@@ -339,7 +339,7 @@ async def test_a_complaint_without_the_work_order_service_still_reaches_the_comp
     agi = await k.call(FakeAgi(digits=["3", "4", WAYBILL, "2"]))
     assert ("complaint_open", "unavailable") in k.walk()
     assert agi.variables["HOTLINE_QUEUE"] == "complaints"
-    assert "HOTLINE_WORK_ORDER" not in agi.variables
+    assert agi.variables["HOTLINE_WORK_ORDER"] == ""
 
 
 async def test_the_database_down_at_the_start_still_serves_the_menu() -> None:
@@ -348,3 +348,20 @@ async def test_the_database_down_at_the_start_still_serves_the_menu() -> None:
     assert k.events.one(IvrStarted).lookup_failed
     assert ("pickup_known", "no") in k.walk()
     assert agi.variables["HOTLINE_INTENT"] == "pickup"
+
+
+class CountingAgi(FakeAgi):
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.written: list[str] = []
+
+    async def set_variable(self, name: str, value: str) -> None:
+        self.written.append(name)
+        await super().set_variable(name, value)
+
+
+async def test_the_ivr_writes_only_the_variables_that_differ_from_the_dialplans_presets() -> None:
+    agi = await kit().call(CountingAgi(digits=["0"]))
+    assert {"HOTLINE_QUEUE", "HOTLINE_IVR_PATH", "HOTLINE_INTENT", "HOTLINE_LANGUAGE"} <= set(agi.written)
+    assert not {"HOTLINE_ACTION", "HOTLINE_PRIORITY", "HOTLINE_PREFERRED_AGENT", "HOTLINE_MAX_WAIT"} & set(agi.written)
+    assert agi.variables["HOTLINE_ACTION"] == "queue" and agi.variables["HOTLINE_PREFERRED_AGENT"] == ""

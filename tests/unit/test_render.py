@@ -191,3 +191,16 @@ def test_the_desk_context_for_hold_and_transfers(etc: Path) -> None:
     # an outside number leaves the way a callback reaches its customer (acd/routing.yaml)
     assert "exten => _*3X.,1,Dial(PJSIP/carrier/sip:${EXTEN:2}@127.0.0.1:5080,60)" in context
     assert "exten => hold,1,MusicOnHold(default)" in context and "exten => held,1,Wait(3600)" in context
+
+
+def test_the_dialplan_presets_every_decision_variable_before_the_ivr_runs(etc: Path) -> None:
+    """The IVR writes only what differs from these: each must be in place before its AGI, or an earlier pass's
+    value (a caller sent back to the IVR) would stand."""
+    from hotline.routing import IVR_PRESETS
+
+    dialplan = read(etc, "extensions.conf")
+    hotline = dialplan.split("[hotline]\n", 1)[1]
+    before_ivr = hotline.split("AGI(agi://127.0.0.1:4599/ivr)", 1)[0]
+    assert before_ivr.startswith("; ")  # the context's own lines, up to its IVR
+    for var, value in IVR_PRESETS.items():
+        assert f"n,Set({var.value}={value})\n" in before_ivr, var
