@@ -17,12 +17,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from pydantic import BaseModel
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from acd.errors import UnknownPauseReason
-from acd.events import AgentStateChanged
+from acd.events import AGENT_STATE_RECORD, AgentStateChanged, AgentStateRecord
 from acd.models import HELD_BACK, Agent, AgentState
 from acd.queues import Queues
 from acd.rules import RoutingRules
@@ -37,20 +36,8 @@ from hotline.routing import DIRECT_QUEUE_PREFIX, direct_queue
 
 log = get_logger(__name__)
 
-STATE_KIND = "agent_state"
+STATE_KIND = AGENT_STATE_RECORD
 READ_TIMEOUT = 3.0  # a frozen database must not hold a desk action longer than this
-
-
-class AgentStateRecord(BaseModel):
-    """One agent-state change as the outbox keeps it until the database has it."""
-
-    event_id: str
-    extension: str
-    state: str
-    reason: str | None
-    at: datetime
-    queues: list[str] | None = None  # with ``set_queues``: the queues the agent logged in to
-    set_queues: bool = False
 
 
 _SET_STATE = text(
@@ -336,7 +323,8 @@ class AgentService:
         """Record a state change (the AMI action is already done): in memory at once, in the database through
         the outbox, so a desk action works while the database is away and its record lands once."""
         agent = self._cache.get(extension) or await self.get(extension)
-        if agent.state != state or agent.pause_reason != reason or queues is not None:
+        changed = agent.state != state or agent.pause_reason != reason
+        if changed or queues is not None:
             change = AgentStateRecord(
                 event_id=uuid.uuid4().hex,
                 extension=extension,
@@ -345,8 +333,8 @@ class AgentService:
                 at=self.clock(),
                 queues=queues[0] if queues else None,
                 set_queues=queues is not None,
+                changed=changed,
             )
-            changed = agent.state != state or agent.pause_reason != reason
             agent.state, agent.pause_reason = state, reason
             if changed:
                 agent.state_since = change.at

@@ -1,5 +1,6 @@
-"""The CMS's own record of agents' states (from acd's ``AgentStateChanged``) and of survey scores (from ivr's
-``SurveyAnswered``), stored through the durable outbox so each change lands exactly once.
+"""The CMS's own record of agents' states (acd's durable ``AgentStateRecord``, taken from the outbox in the same
+transaction as the ACD's rows) and of survey scores (from ivr's ``SurveyAnswered``, kept through the outbox), so
+each change lands exactly once.
 
 A state change closes the agent's open span at the change's time and opens the next; the closed span's
 15-minute intervals are marked for recounting, and a call whose wrap-up was still open when its facts were
@@ -17,7 +18,7 @@ from sqlalchemy import func, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from acd.events import AgentStateChanged
+from acd.events import AGENT_STATE_RECORD, AgentStateRecord
 from cms.dirty import mark, span_keys
 from cms.facts import WRAP_AFTER, WRAP_BEFORE
 from cms.models import AgentStateSpan, CallFact, FactPending, SurveyScore
@@ -25,7 +26,7 @@ from hotline.db import table_of
 from hotline.outbox import Outbox
 from ivr.events import SurveyAnswered
 
-STATE_KIND = "cms.agent_state"
+STATE_KIND = "cms.agent_state"  # this package's own copy of each change, before it took acd's records
 SURVEY_KIND = "cms.survey"
 
 
@@ -117,6 +118,13 @@ async def _rederive_waiting_for_wrap_up(session: AsyncSession, agent: str, wrap_
     )
 
 
+async def store_acd_states(session: AsyncSession, records: list[AgentStateRecord]) -> None:
+    """acd's records of agents' states as spans (a record that only changed the agent's queues is no change)."""
+    changes = [StateChange(agent=r.extension, state=r.state, reason=r.reason, since=r.at) for r in records if r.changed]
+    if changes:
+        await store_state_changes(session, changes)
+
+
 _scores = pg_insert(table_of(SurveyScore))
 _SCORES = _scores.on_conflict_do_update(
     index_elements=["call_id"], set_={"score": _scores.excluded.score, "agent": _scores.excluded.agent}
@@ -132,18 +140,15 @@ async def store_surveys(session: AsyncSession, records: list[Survey]) -> None:
 
 
 class AgentStateRecorder:
-    """Bus handlers: each event becomes an outbox record (the database may be away)."""
+    """Agents' states from acd's durable records; survey scores from the bus, each kept as an outbox record (the
+    database may be away)."""
 
     def __init__(self, outbox: Outbox, clock: Callable[[], datetime]) -> None:
         self.outbox = outbox
         self.clock = clock
-        outbox.register(STATE_KIND, StateChange, store_state_changes)
+        outbox.subscribe(AGENT_STATE_RECORD, store_acd_states)
+        outbox.register(STATE_KIND, StateChange, store_state_changes)  # what an earlier version left on disk
         outbox.register(SURVEY_KIND, Survey, store_surveys)
-
-    async def on_agent_state_changed(self, e: AgentStateChanged) -> None:
-        await self.outbox.put(
-            STATE_KIND, StateChange(agent=e.agent, state=e.state, reason=e.pause_reason, since=e.since)
-        )
 
     async def on_survey_answered(self, e: SurveyAnswered) -> None:
         await self.outbox.put(SURVEY_KIND, Survey(call_id=e.call_id, agent=e.agent, score=e.score, at=self.clock()))

@@ -1,7 +1,7 @@
 """cms's wiring: interaction rows through the outbox, Asterisk's queue_log ingested exactly once, the
 back-fill of calls the controller did not witness, the contact history service, and the reports (agents'
-states and surveys recorded from the bus, per-call facts, 15-minute aggregates, the report routes, live
-counters)."""
+states taken from acd's durable records, surveys from the bus, per-call facts, 15-minute aggregates, the
+report routes, live counters)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,6 @@ from prometheus_client import Gauge
 
 import cms.report_routes
 import cms.routes
-from acd.events import AgentStateChanged
 from cms.agent_states import AgentStateRecorder
 from cms.aggregates import Aggregator
 from cms.backfill import Backfill
@@ -47,7 +46,6 @@ class CmsPlugin(Plugin):
             FactBuilder(core.db, self.report_config), Aggregator(core.db, self.report_config.timezone)
         )
         self.states = AgentStateRecorder(core.outbox, lambda: self.reports_job.builder.clock())
-        core.bus.subscribe(AgentStateChanged, self.states.on_agent_state_changed)
         core.bus.subscribe(SurveyAnswered, self.states.on_survey_answered)
         self.live = LiveCounters(core.metrics)
         core.bus.subscribe(CallEnded, self.live.on_call_ended)

@@ -224,6 +224,7 @@ class Outbox:
         self.timeout = timeout  # one delivery transaction; a frozen database must end in a timeout
         self.stop_grace = stop_grace
         self._kinds: dict[str, _Kind] = {}
+        self._subscribers: dict[str, list[Sink]] = {}  # other packages' sinks for a kind, after its owner's
         self._executor: ThreadPoolExecutor | None = None
         self._store: _Store | None = None
         self._incoming: list[tuple[str, str, float, asyncio.Future[None]]] = []
@@ -250,6 +251,17 @@ class Outbox:
         if kind in self._kinds:
             raise ValueError(f"outbox kind {kind!r} registered twice")
         self._kinds[kind] = _Kind(model, sink, shared)
+
+    def subscribe(self, kind: str, sink: Sink) -> None:
+        """Another package's sink for a kind it does not own (a durable record it consumes): it is given the same
+        records, in the same PostgreSQL transaction as the owner's sink, after it. A failure of either rolls
+        both back, so a bad record is parked (and later retried) for both: each record lands once everywhere."""
+        self._subscribers.setdefault(kind, []).append(sink)
+
+    async def _apply(self, s: AsyncSession, spec: _Kind, kind: str, records: list[BaseModel]) -> None:
+        await spec.sink(s, records)
+        for sink in self._subscribers.get(kind, ()):
+            await sink(s, records)
 
     @property
     def stats(self) -> OutboxStats:
@@ -423,8 +435,8 @@ class Outbox:
         try:
             async with asyncio.timeout(self.timeout):
                 async with self.db.session() as s:
-                    for spec, _, records in batches:
-                        await spec.sink(s, records)
+                    for spec, rows, records in batches:
+                        await self._apply(s, spec, rows[0].kind, records)
                     await s.commit()
         except asyncio.CancelledError:
             raise
@@ -440,7 +452,7 @@ class Outbox:
         try:
             async with asyncio.timeout(self.timeout):
                 async with self.db.session() as s:
-                    await spec.sink(s, records)
+                    await self._apply(s, spec, rows[0].kind, records)
                     await s.commit()
         except asyncio.CancelledError:
             raise

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from acd.events import AgentStateChanged
 from acd.models import Agent, AgentStateLog
@@ -170,7 +170,7 @@ async def test_desk_actions_work_while_the_database_is_down_and_are_logged_once_
         done = [a["Action"] for a in ami.actions if a["Action"] != "QueueLog"]
         assert done == ["QueueAdd"] * 5 + ["QueuePause"] * 5  # every queue and their own
         await kit.controller.core.bus.drain()
-        assert outbox.stats.pending == 4  # acd's two state records, and the CMS's own record of each change
+        assert outbox.stats.pending == 2  # one record per change: the CMS takes acd's, it keeps no copy of its own
     await drained(outbox)
     assert (await client.get("/api/agents/me", headers=h)).json()["state"] == "paused"
     async with db.session() as s:
@@ -179,6 +179,11 @@ async def test_desk_actions_work_while_the_database_is_down_and_are_logged_once_
     assert [(st.value, reason) for st, reason, _ in log] == [("available", None), ("paused", "training")]
     assert all(event_id for *_, event_id in log)
     assert (agent.state.value, agent.pause_reason) == ("paused", "training")
+    async with db.session() as s:  # the CMS's spans, from the same records
+        spans = list(
+            await s.execute(text("SELECT state FROM cms_agent_states WHERE agent = '1001' ORDER BY started_at"))
+        )
+    assert [state for (state,) in spans][-2:] == ["available", "paused"]
     # delivered again (a crash before the local delete): still once
     from acd.service import AgentStateRecord, store_agent_states
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from acd.events import AgentStateChanged
+from acd.events import AGENT_STATE_RECORD, AgentStateRecord
 from cms.erlang import agents_needed
 from cti.events import CallEnded, CallRecord
 from hotline.db import Database
@@ -115,7 +115,8 @@ async def test_live_counters_are_on_metrics(kit: Kit) -> None:
 
 
 async def test_the_wiring_from_bus_events_to_the_report(kit: Kit) -> None:
-    """A call ending, an agent's states and a survey, published on the bus, reach the report."""
+    """A call ending and a survey published on the bus, and an agent's states as the ACD keeps them (its durable
+    records, which the CMS takes too), reach the report."""
     plugin = kit.controller.plugin("cms")
     plugin.reports_job.builder.grace = timedelta(0)  # type: ignore[attr-defined]
     bus = kit.controller.core.bus
@@ -125,8 +126,11 @@ async def test_the_wiring_from_bus_events_to_the_report(kit: Kit) -> None:
         answered_at=t + timedelta(seconds=8), ended_at=t + timedelta(seconds=98), wait_seconds=8,
         talk_seconds=90, outcome="answered",
     )  # fmt: skip
-    for second, state in ((0, "available"), (8, "on_call"), (98, "available"), (120, "logged_out")):
-        bus.publish(AgentStateChanged(agent="1003", state=state, since=t + timedelta(seconds=second)))
+    for i, (second, state) in enumerate(((0, "available"), (8, "on_call"), (98, "available"), (120, "logged_out"))):
+        change = AgentStateRecord(
+            event_id=f"w1.{i}", extension="1003", state=state, reason=None, at=t + timedelta(seconds=second)
+        )
+        await kit.controller.core.outbox.put(AGENT_STATE_RECORD, change)
     bus.publish(CallEnded(record=record))
     bus.publish(SurveyAnswered(call_id="w1", agent="1003", score=2))
 

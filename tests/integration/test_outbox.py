@@ -350,3 +350,64 @@ async def test_stopping_cuts_the_linger_short_and_delivers_what_waits(db: Databa
     await box.stop()
     assert loop.time() - t0 < 4.0
     assert await call_ids(db) == ["lingering"]
+
+
+async def test_a_subscribers_sink_takes_the_owners_records_in_the_same_transaction(
+    db: Database, tmp_path: Path
+) -> None:
+    """One local record per agent-state change feeds both the ACD's log and the CMS's spans; a record that only
+    changed the agent's queues is no span; a subscriber's failure parks the record for both."""
+    from acd.service import STATE_KIND, AgentStateRecord, store_agent_states
+    from cms.agent_states import store_acd_states
+
+    await load_demo_data(db)
+    box = Outbox(tmp_path / "outbox.sqlite3", db, timeout=3.0, linger=0.2)
+    box.register(STATE_KIND, AgentStateRecord, store_agent_states)
+    box.subscribe(STATE_KIND, store_acd_states)
+    await box.start()
+    t0 = now()
+    try:
+        for i, (state, changed) in enumerate([("available", True), ("available", False), ("paused", True)]):
+            await box.put(
+                STATE_KIND,
+                AgentStateRecord(
+                    event_id=f"fan.{i}",
+                    extension="1001",
+                    state=state,
+                    reason="break" if state == "paused" else None,
+                    at=t0 + timedelta(seconds=i),
+                    queues=["support"] if not changed else None,
+                    set_queues=not changed,
+                    changed=changed,
+                ),
+            )
+        await until(lambda: box.stats.pending == 0)
+        assert box.commits == 3 and box.stats.parked == 0
+        async with db.session() as s:
+            logged = (
+                await s.execute(text("SELECT count(*) FROM agent_state_log WHERE event_id LIKE 'fan.%'"))
+            ).scalar()
+            spans = (
+                await s.execute(
+                    text("SELECT state, ended_at - started_at FROM cms_agent_states WHERE agent = '1001' ORDER BY 1")
+                )
+            ).all()
+        assert logged == 3
+        assert spans == [("available", timedelta(seconds=2)), ("paused", None)]
+
+        async def refuses(session: object, records: list[AgentStateRecord]) -> None:
+            if any(r.event_id == "fan.bad" for r in records):
+                raise ValueError("a record this subscriber cannot take")
+
+        box.subscribe(STATE_KIND, refuses)
+        await box.put(
+            STATE_KIND,
+            AgentStateRecord(event_id="fan.bad", extension="1001", state="available", reason=None, at=now()),
+        )
+        await until(lambda: box.stats.parked == 1)
+        async with db.session() as s:
+            assert (
+                await s.execute(text("SELECT count(*) FROM agent_state_log WHERE event_id = 'fan.bad'"))
+            ).scalar() == 0
+    finally:
+        await box.stop()
