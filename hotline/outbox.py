@@ -283,6 +283,7 @@ class Outbox:
         self._store = await self._run(_Store, self.path)
         self._pending, self._parked, self._oldest = await self._run(self._s().counts)
         self._mirror_whole = self._pending == 0
+        self._hurry.clear()
         if self._pending or self._parked:
             log.info("outbox holds records from before", pending=self._pending, parked=self._parked)
         self._drainer = asyncio.create_task(self._drain_forever(), name="outbox-drainer")
@@ -503,7 +504,6 @@ class Outbox:
         self._pending += n
         if n:
             self._mirror_whole = False  # the file holds records the mirror does not
-        if n:
             self._idle.clear()
         self._wake.set()
         return n
