@@ -1,4 +1,5 @@
-"""The event catalogue: every typed bus event, who publishes it and who consumes it.
+"""The event catalogue: every typed bus event, who publishes it and who consumes it; and every durable record
+kind of the outbox, who keeps it and which other packages take it too.
 
 Generated from the code (the ``events`` module of each package, and the subscriptions the plugins
 make when the controller is assembled), so it cannot drift: ``hotline events`` prints it, and
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 from hotline.bus import EventBus
 from hotline.events import Event
+from hotline.outbox import Outbox
 from hotline.plugins import PACKAGES, package_modules
 
 
@@ -32,7 +34,31 @@ def _consumer(handler: str) -> str:
     return f"{module} ({where})".replace(" ((inline))", " (inline)")
 
 
-def render_catalogue(bus: EventBus, packages: tuple[str, ...] = PACKAGES) -> str:
+def _sink(fn: object) -> str:
+    """'cms.agent_states.store_acd_states' → 'cms (store_acd_states)'."""
+    module = getattr(fn, "__module__", "?") or "?"
+    name = getattr(fn, "__qualname__", repr(fn))
+    return f"{module.split('.', 1)[0]} ({name.replace('.<locals>.', ' ')})"
+
+
+def render_records(outbox: Outbox) -> list[str]:
+    lines = [
+        "",
+        "## Durable records",
+        "",
+        "What the local outbox keeps until PostgreSQL has it (exactly once). A package that stores what another",
+        "package's record says subscribes to that kind: its sink runs in the same transaction, after the owner's.",
+        "",
+        "| record kind | model | stored by | also taken by |",
+        "|---|---|---|---|",
+    ]
+    for k in outbox.kinds():
+        taken = ", ".join(_sink(s) for s in k.subscribers) or "—"
+        lines.append(f"| `{k.kind}` | `{k.model.__module__}.{k.model.__name__}` | {_sink(k.sink)} | {taken} |")
+    return lines
+
+
+def render_catalogue(bus: EventBus, packages: tuple[str, ...] = PACKAGES, outbox: Outbox | None = None) -> str:
     subscriptions = bus.subscriptions
     lines = [
         "# Event catalogue",
@@ -50,4 +76,6 @@ def render_catalogue(bus: EventBus, packages: tuple[str, ...] = PACKAGES) -> str
         doc = (t.__doc__ or "").strip().split("\n")[0]
         name = f"`{t.__name__}`" + (f" — {doc}" if doc else "")
         lines.append(f"| {name} | {t.publisher} | {consumers} | {fields} |")
+    if outbox is not None:
+        lines += render_records(outbox)
     return "\n".join(lines) + "\n"

@@ -128,7 +128,8 @@ def cmd_events(s: Settings, _: argparse.Namespace) -> int:
     from hotline.app import Controller
     from hotline.catalogue import render_catalogue
 
-    print(render_catalogue(Controller(s).bus), end="")
+    controller = Controller(s)
+    print(render_catalogue(controller.bus, outbox=controller.core.outbox), end="")
     return 0
 
 

@@ -118,6 +118,16 @@ class ParkedRecord:
 
 
 @dataclass(frozen=True)
+class RecordKind:
+    """A durable record kind as the catalogue lists it: its model, the sink that stores it, other packages' sinks."""
+
+    kind: str
+    model: type[BaseModel]
+    sink: Sink
+    subscribers: tuple[Sink, ...]
+
+
+@dataclass(frozen=True)
 class _Row:
     id: int
     kind: str
@@ -257,6 +267,13 @@ class Outbox:
         records, in the same PostgreSQL transaction as the owner's sink, after it. A failure of either rolls
         both back, so a bad record is parked (and later retried) for both: each record lands once everywhere."""
         self._subscribers.setdefault(kind, []).append(sink)
+
+    def kinds(self) -> list[RecordKind]:
+        """Every registered kind, in registration order (for the catalogue)."""
+        return [
+            RecordKind(kind, spec.model, spec.sink, tuple(self._subscribers.get(kind, ())))
+            for kind, spec in self._kinds.items()
+        ]
 
     async def _apply(self, s: AsyncSession, spec: _Kind, kind: str, records: list[BaseModel]) -> None:
         await spec.sink(s, records)

@@ -19,6 +19,16 @@ def test_every_event_is_listed_with_its_publisher_and_consumers(controller_parts
     assert "recordings (RecordingCatalog.on_call_ended)" in line and "cti (AgentHub.on_call_ended)" in line
 
 
+def test_durable_records_are_listed_with_who_stores_them_and_who_takes_them_too(
+    controller_parts: SimpleNamespace,
+) -> None:
+    text = render_catalogue(controller_parts.core.bus, outbox=controller_parts.core.outbox)
+    line = next(line for line in text.splitlines() if line.startswith("| `agent_state` |"))
+    assert "`acd.events.AgentStateRecord`" in line and "acd (store_agent_states)" in line
+    assert line.endswith("| cms (store_acd_states) |")
+    assert "| `call` |" in text and "| `ivr_visit` |" in text
+
+
 def test_docs_events_md_is_current(controller_parts: SimpleNamespace) -> None:
-    expected = render_catalogue(controller_parts.core.bus)
+    expected = render_catalogue(controller_parts.core.bus, outbox=controller_parts.core.outbox)
     assert DOC.read_text() == expected, "docs/EVENTS.md is stale: regenerate it with `hotline events > docs/EVENTS.md`"
