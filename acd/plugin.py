@@ -17,7 +17,7 @@ import acd.routes
 from acd.agi import QueueEntryRouting
 from acd.callbacks import CallbackService
 from acd.decisions import DECISION_KIND, DecisionRecord, store_decisions
-from acd.events import AgentStateChanged
+from acd.events import AGENT_STATE_RECORD, AgentStateChanged, AgentStateRecord
 from acd.floor import Floor
 from acd.interface import AGENT_CONTROL, CALLBACKS, QUEUE_LOAD, QUEUES, ROUTER
 from acd.load import QueueLoadService
@@ -114,6 +114,10 @@ class AcdPlugin(Plugin):
             return 0
 
     async def start(self) -> None:
+        # before the AMI session (whose reconcile reads the agents' rows): states the outbox still holds win
+        self.agents.restore(
+            r for r in await self.core.outbox.pending(AGENT_STATE_RECORD) if isinstance(r, AgentStateRecord)
+        )
         self._callback_job.start()
         self._sticky_load = asyncio.create_task(self._load_sticky(), name="acd-sticky-load")
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections import defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -139,6 +139,12 @@ class AgentService:
             log.warning("agents read from cache: database not answering", error=repr(e))
             return sorted(self._cache.values(), key=lambda a: a.extension)
         return [self._remember(a) for a in agents]
+
+    def restore(self, pending: Iterable[AgentStateRecord]) -> None:
+        """States set before a restart that the database does not have yet (still in the outbox): they are newer
+        than its rows, so a reconcile must not act on the rows alone (it would put back an agent who logged out)."""
+        for record in pending:
+            self._states[record.extension] = record
 
     def _remember(self, agent: Agent) -> Agent:
         """Cache a freshly read agent; a state set here and not yet stored (outbox) is newer than the row's."""

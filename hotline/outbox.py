@@ -193,6 +193,10 @@ class _Store:
             self.conn.execute("BEGIN IMMEDIATE")
             self.conn.execute("UPDATE outbox SET parked = 1, error = ? WHERE id = ?", (error, row_id))
 
+    def of_kind(self, kind: str) -> list[str]:
+        cur = self.conn.execute("SELECT body FROM outbox WHERE parked = 0 AND kind = ? ORDER BY id", (kind,))
+        return [body for (body,) in cur]
+
     def parked(self) -> list[ParkedRecord]:
         cur = self.conn.execute("SELECT id, kind, body, error, created FROM outbox WHERE parked = 1 ORDER BY id")
         return [ParkedRecord(*r) for r in cur]
@@ -508,6 +512,17 @@ class Outbox:
     async def _database_answers(self) -> bool:
         """A "permanent" error is believed only if the database is reachable (it may have died mid-batch)."""
         return await self.db.ping(timeout=min(self.timeout, 3.0))
+
+    async def pending(self, kind: str) -> list[BaseModel]:
+        """The records of ``kind`` not delivered yet, oldest first, from the file (so also those an earlier run
+        left): a package whose state is the sum of its records reads them at start over what PostgreSQL has."""
+        spec = self._kinds[kind]
+        bodies: list[str] = await self._run(self._s().of_kind, kind)
+        records: list[BaseModel] = []
+        for body in bodies:
+            with contextlib.suppress(ValidationError):  # an unreadable one is parked when the drainer meets it
+                records.append(spec.model.model_validate_json(body))
+        return records
 
     # -- parked records --------------------------------------------------------------------------------
     async def parked(self) -> list[ParkedRecord]:

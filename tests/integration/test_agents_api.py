@@ -220,3 +220,31 @@ async def test_a_reconcile_never_removes_an_agent_who_is_logging_in(kit: Kit) ->
     assert (await login).status_code == 200
     assert "PJSIP/1001" in ami.members
     assert {"Action": "QueueRemove", "Queue": "support", "Interface": "PJSIP/1001"} not in ami.actions
+
+
+async def test_states_the_outbox_still_holds_after_a_restart_win_over_the_rows(kit: Kit, db: Database) -> None:
+    """A controller restarted before the outbox delivered an agent's log-out reads the agent's row as logged in:
+    the records restored at start win over it (else a reconcile puts the agent back in their queues), an older
+    record does not."""
+    from datetime import UTC, datetime, timedelta
+
+    from acd.events import AgentStateRecord
+
+    agents = kit.controller.plugin("acd").agents  # type: ignore[attr-defined]
+    now = datetime.now(UTC)
+    async with db.session() as s:
+        await s.execute(
+            text("UPDATE agents SET state = 'available', state_since = :t WHERE extension IN ('1001', '1002')"),
+            {"t": now - timedelta(seconds=10)},
+        )
+        await s.commit()
+    agents.restore(
+        [
+            AgentStateRecord(event_id="r1", extension="1001", state="logged_out", reason=None, at=now),
+            AgentStateRecord(
+                event_id="r2", extension="1002", state="paused", reason="lunch", at=now - timedelta(minutes=5)
+            ),
+        ]
+    )
+    assert (await agents.get("1001")).state.value == "logged_out"
+    assert (await agents.get("1002")).state.value == "available"  # the row is newer than that record

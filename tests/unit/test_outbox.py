@@ -99,11 +99,16 @@ async def test_put_refuses_an_unknown_kind_and_stop_keeps_what_is_undelivered(tm
     else:
         raise AssertionError("an unregistered kind must be refused")
     await box.put("note", Note(n=1))
+    await box.put("note", Note(n=2))
     await box.stop()
     again = Outbox(tmp_path / "o.sqlite3", db)
     again.register("note", Note, sink)  # type: ignore[arg-type]
+    again.register("other", Note, sink)  # type: ignore[arg-type]
     await again.start()
-    assert again.stats.pending == 1
+    assert again.stats.pending == 2
+    # what an earlier run left undelivered, read back by kind in order (a package rebuilds its state from it)
+    assert await again.pending("note") == [Note(n=1), Note(n=2)]
+    assert await again.pending("other") == []
     await again.stop()
     await db.close()
 
