@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from acd.models import AgentState, Disposition
 from acd.rules import RoutingRules
 from acd.service import WRAPUP_REASON, AgentService
+from hotline.channels import extension_of
 from hotline.db import table_of
 from hotline.errors import Conflict
 from hotline.logs import get_logger
@@ -39,13 +40,6 @@ AMI_EVENTS = (
     "Hold",
     "Unhold",
 )
-
-
-def extension_of(interface: str | None) -> str | None:
-    """'PJSIP/1001' or 'PJSIP/1001-0000002a' → '1001'."""
-    if not interface or "/" not in interface:
-        return None
-    return interface.split("/", 1)[1].split("-", 1)[0] or None
 
 
 class DispositionRecord(BaseModel):

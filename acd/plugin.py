@@ -115,9 +115,7 @@ class AcdPlugin(Plugin):
 
     async def start(self) -> None:
         # before the AMI session (whose reconcile reads the agents' rows): states the outbox still holds win
-        self.agents.restore(
-            r for r in await self.core.outbox.pending(AGENT_STATE_RECORD) if isinstance(r, AgentStateRecord)
-        )
+        self.agents.restore(await self.core.outbox.pending(AGENT_STATE_RECORD, AgentStateRecord))
         self._callback_job.start()
         self._sticky_load = asyncio.create_task(self._load_sticky(), name="acd-sticky-load")
 

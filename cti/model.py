@@ -18,13 +18,6 @@ def now() -> datetime:
     return datetime.now(UTC)
 
 
-def extension_of(interface: str | None) -> str | None:
-    """'PJSIP/1001' or 'PJSIP/1001-0000002a' → '1001'."""
-    if not interface or "/" not in interface:
-        return None
-    return interface.split("/", 1)[1].split("-", 1)[0] or None
-
-
 @dataclass
 class Leg:
     uniqueid: str

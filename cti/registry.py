@@ -27,10 +27,11 @@ from cti.events import (
     PopUpdated,
 )
 from cti.extras import ExtrasLoader
-from cti.model import Call, extension_of, now
+from cti.model import Call, now
 from hotline.ami import AmiClient
 from hotline.bounded import bounded
 from hotline.bus import EventBus
+from hotline.channels import extension_of
 from hotline.logs import bind_call, get_logger
 from hotline.routing import DIRECT_QUEUE_PREFIX, QUEUE_CONTEXT, ChannelVar
 from ivr.events import IvrCompleted, IvrStarted

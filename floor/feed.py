@@ -30,6 +30,7 @@ from floor.stats import Changes, EndedCall, FloorStats
 from hotline.ami import AmiClient
 from hotline.background import Periodic
 from hotline.bus import EventBus
+from hotline.channels import extension_of
 from hotline.errors import first_line
 from hotline.logs import get_logger
 
@@ -38,13 +39,6 @@ log = get_logger(__name__)
 Listener = Callable[[Changes], None]
 AMI_EVENTS = ("QueueMemberAdded", "QueueMemberRemoved")
 DAY_RETRY = 10.0  # seconds between attempts to read today's calls while the database is away
-
-
-def extension_of(interface: str | None) -> str | None:
-    """'PJSIP/1001' or 'PJSIP/1001-0000002a' → '1001'."""
-    if not interface or "/" not in interface:
-        return None
-    return interface.split("/", 1)[1].split("-", 1)[0] or None
 
 
 def ended_call(e: CallEnded) -> EndedCall:

@@ -8,7 +8,10 @@ docs/EVENTS.md is that output, checked by a test.
 
 from __future__ import annotations
 
-from hotline.bus import EventBus
+from collections.abc import Callable
+from typing import Any
+
+from hotline.bus import EventBus, handler_name
 from hotline.events import Event
 from hotline.outbox import Outbox
 from hotline.plugins import PACKAGES, package_modules
@@ -34,11 +37,9 @@ def _consumer(handler: str) -> str:
     return f"{module} ({where})".replace(" ((inline))", " (inline)")
 
 
-def _sink(fn: object) -> str:
-    """'cms.agent_states.store_acd_states' → 'cms (store_acd_states)'."""
-    module = getattr(fn, "__module__", "?") or "?"
-    name = getattr(fn, "__qualname__", repr(fn))
-    return f"{module.split('.', 1)[0]} ({name.replace('.<locals>.', ' ')})"
+def _sink(fn: Callable[..., Any]) -> str:
+    """'cms.agent_states.store_acd_states' → 'cms (store_acd_states)', named as bus handlers are."""
+    return _consumer(handler_name(fn))
 
 
 def render_records(outbox: Outbox) -> list[str]:

@@ -36,7 +36,7 @@ def table_of(model: type[Base]) -> Table:
 
 
 # seconds a pooled connection may rest before it is pinged on its next checkout: a screen-pop's look-ups take
-# four connections at once, and at 1 s those beyond the first two had always rested that long (a ping each)
+# four connections at once, and at 1 s the profile showed pings (BEGIN, `;`, ROLLBACK) inside those look-ups
 IDLE_PING_AFTER = 10.0
 
 

@@ -36,7 +36,7 @@ from collections.abc import Awaitable, Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import asyncpg
 import sqlalchemy.exc
@@ -50,6 +50,7 @@ from hotline.logs import get_logger
 log = get_logger(__name__)
 
 Sink = Callable[[AsyncSession, list[Any]], Awaitable[None]]
+M = TypeVar("M", bound=BaseModel)
 
 MIRROR_MAX = 20_000  # records kept in memory as well as on disk; past this the drainer reads the file
 FIRST_BACKOFF = 0.5
@@ -513,15 +514,16 @@ class Outbox:
         """A "permanent" error is believed only if the database is reachable (it may have died mid-batch)."""
         return await self.db.ping(timeout=min(self.timeout, 3.0))
 
-    async def pending(self, kind: str) -> list[BaseModel]:
+    async def pending(self, kind: str, model: type[M]) -> list[M]:
         """The records of ``kind`` not delivered yet, oldest first, from the file (so also those an earlier run
         left): a package whose state is the sum of its records reads them at start over what PostgreSQL has."""
-        spec = self._kinds[kind]
+        if self._kinds[kind].model is not model:
+            raise TypeError(f"records of {kind!r} are {self._kinds[kind].model.__name__}, not {model.__name__}")
         bodies: list[str] = await self._run(self._s().of_kind, kind)
-        records: list[BaseModel] = []
+        records: list[M] = []
         for body in bodies:
             with contextlib.suppress(ValidationError):  # an unreadable one is parked when the drainer meets it
-                records.append(spec.model.model_validate_json(body))
+                records.append(model.model_validate_json(body))
         return records
 
     # -- parked records --------------------------------------------------------------------------------

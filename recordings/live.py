@@ -29,6 +29,7 @@ from typing import Any, Protocol
 from pydantic import BaseModel
 
 from hotline.ami import AmiActionError, AmiUnavailable
+from hotline.channels import extension_of
 from hotline.errors import Conflict, NotFound, TelephonyUnavailable, first_line
 from hotline.logs import bind_call, get_logger
 from hotline.routing import DIRECT_QUEUE_PREFIX, ChannelVar
@@ -42,14 +43,6 @@ KEEP_ENDED_SECONDS = 3600.0  # an ended call's state waits this long for its Cal
 
 class Ami(Protocol):
     async def action(self, name: str, as_list: bool = False, **fields: Any) -> dict[str, Any]: ...
-
-
-def extension_of(interface: str | None) -> str | None:
-    """``PJSIP/1001`` (or ``Local/1001@…``) → ``1001``."""
-    if not interface:
-        return None
-    tail = interface.split("/", 1)[-1]
-    return tail.split("@", 1)[0].split("-", 1)[0] or None
 
 
 @dataclass

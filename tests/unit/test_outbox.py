@@ -107,8 +107,18 @@ async def test_put_refuses_an_unknown_kind_and_stop_keeps_what_is_undelivered(tm
     await again.start()
     assert again.stats.pending == 2
     # what an earlier run left undelivered, read back by kind in order (a package rebuilds its state from it)
-    assert await again.pending("note") == [Note(n=1), Note(n=2)]
-    assert await again.pending("other") == []
+    assert await again.pending("note", Note) == [Note(n=1), Note(n=2)]
+    assert await again.pending("other", Note) == []
+
+    class Other(BaseModel):
+        n: int
+
+    try:
+        await again.pending("note", Other)
+    except TypeError:
+        pass
+    else:
+        raise AssertionError("records must be read as the model their kind was registered with")
     await again.stop()
     await db.close()
 

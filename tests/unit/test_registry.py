@@ -10,9 +10,9 @@ import pytest
 from cti import registry as registry_module
 from cti.events import AgentOffered, CallAnswered, CallEnded, LegRole, OfferCancelled, PopUpdated
 from cti.extras import ExtrasLoader
-from cti.model import extension_of
 from cti.registry import CallRegistry
 from hotline.bus import EventBus
+from hotline.channels import extension_of
 from ivr.events import IvrCompleted, IvrStarted
 from tests.unit.fakes import FakeAmi, FakeCustomers, Recorder, card
 
@@ -243,7 +243,15 @@ async def test_agent_called_without_interface_pops_nothing() -> None:
 
 @pytest.mark.parametrize(
     ("interface", "extension"),
-    [("PJSIP/1001", "1001"), ("PJSIP/1001-0000002a", "1001"), ("SIP/", None), ("1001", None), ("", None), (None, None)],
+    [
+        ("PJSIP/1001", "1001"),
+        ("PJSIP/1001-0000002a", "1001"),
+        ("Local/1001@agents-00000001;1", "1001"),
+        ("SIP/", None),
+        ("1001", None),
+        ("", None),
+        (None, None),
+    ],
 )
 def test_extension_of(interface: str | None, extension: str | None) -> None:
     assert extension_of(interface) == extension
