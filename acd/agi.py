@@ -13,7 +13,7 @@ from crm_bridge.schemas import CustomerCard
 from hotline.bounded import bounded
 from hotline.fastagi import AgiSession
 from hotline.logs import bind_call, get_logger
-from hotline.routing import ChannelVar
+from hotline.routing import ROUTE_FACTS, ChannelVar
 
 log = get_logger(__name__)
 
@@ -40,12 +40,18 @@ class QueueEntryRouting:
             log.warning("no customer card for the routing decision", error=repr(e))
             return None
 
+    @staticmethod
+    async def _facts(agi: AgiSession) -> dict[ChannelVar, str]:
+        """What the IVR left, as the dialplan passed it (ROUTE_FACTS, in order), or read from the channel when
+        the script was started without them."""
+        args = agi.args
+        if len(args) == len(ROUTE_FACTS):
+            return dict(zip(ROUTE_FACTS, args, strict=True))
+        return {v: (await agi.get_variable(v.value)) or "" for v in ROUTE_FACTS}
+
     async def handle(self, agi: AgiSession) -> None:
         with bind_call(agi.uniqueid):
-            facts = {
-                v: (await agi.get_variable(v.value)) or ""
-                for v in (ChannelVar.queue, ChannelVar.intent, ChannelVar.ivr_path, ChannelVar.customer_id)
-            }
+            facts = await self._facts(agi)
             card = await self._card(facts[ChannelVar.customer_id], agi.caller_number)
             request = RoutingRequest(
                 call_id=agi.uniqueid,  # the caller channel: its uniqueid is the call's linkedid
@@ -60,8 +66,7 @@ class QueueEntryRouting:
             except Exception as e:
                 log.warning("routing decision at queue entry failed: the IVR's variables stand", error=repr(e))
                 return
-            for var, value in decision.variables().items():
-                await agi.set_variable(var, value)
+            await agi.set_variables({v.value: value for v, value in decision.variables().items()})
             self.routed += 1
             log.info(
                 "routed at queue entry",

@@ -8,6 +8,7 @@ recording metadata (recordings).
 
 from __future__ import annotations
 
+import asyncio
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -100,6 +101,7 @@ class Controller:
         self.bus, self.db, self.ami, self.agi = self.core.bus, self.core.db, self.core.ami, self.core.agi
         self.auth = self.core.auth
         self.health_monitor = health_monitor(self.core)
+        self.started = asyncio.Event()  # set once everything has started
 
     def plugin(self, name: str) -> Plugin:
         return next(p for p in self.plugins if p.name == name)
@@ -111,6 +113,7 @@ class Controller:
         await self.agi.start()
         await self.ami.start()
         await self.health_monitor.start()
+        self.started.set()
 
     async def stop(self) -> None:
         await self.health_monitor.stop()

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 
 from hotline.logs import bind_call, get_logger
@@ -61,6 +61,14 @@ class AgiSession:
     @property
     def caller_number(self) -> str:
         return self.env.get("agi_callerid", "")
+
+    @property
+    def args(self) -> list[str]:
+        """The arguments the dialplan passed after the script's address (``agi_arg_1`` …)."""
+        args: list[str] = []
+        while (arg := self.env.get(f"agi_arg_{len(args) + 1}")) is not None:
+            args.append(arg)
+        return args
 
     @property
     def script(self) -> str:
@@ -116,6 +124,19 @@ class AgiSession:
     async def set_variable(self, name: str, value: str) -> None:
         await self.command(f'SET VARIABLE {name} "{_quote(value)}"')
 
+    async def set_variables(self, values: Mapping[str, str]) -> None:
+        """Several variables in as few round trips as can be trusted: those whose names and values need no
+        quoting in one ``EXEC MSet`` (MSet splits on commas and strips quotes), the others one by one."""
+        plain = {k: v for k, v in values.items() if _MSET_NAME.fullmatch(k) and _MSET_VALUE.fullmatch(v)}
+        if len(plain) > 1:
+            reply = await self.command(f'EXEC MSet "{",".join(f"{k}={v}" for k, v in plain.items())}"')
+            if reply.result == "0":
+                values = {k: v for k, v in values.items() if k not in plain}
+            else:
+                log.warning("MSet refused: setting the variables one by one", result=reply.result)
+        for name, value in values.items():
+            await self.set_variable(name, value)
+
     async def get_variable(self, name: str) -> str | None:
         reply = await self.command(f"GET VARIABLE {name}")
         return reply.data if reply.result == "1" else None
@@ -135,6 +156,10 @@ class AgiSession:
         returns how it ended (``dtmf``, ``timeout``, ``hangup`` or Asterisk's result text)."""
         reply = await self.command(f'RECORD FILE {path} wav "#" {max_ms} BEEP s={silence_s}', max_ms / 1000 + 30)
         return reply.data or reply.extra or reply.result
+
+
+_MSET_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
+_MSET_VALUE = re.compile(r"[A-Za-z0-9_.:>@+/-]*")  # no separators, quotes, blanks or backslashes
 
 
 def _quote(value: str) -> str:

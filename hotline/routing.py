@@ -98,6 +98,8 @@ QUEUE_CONTEXT = "hotline-queue"
 
 # the FastAGI script the dialplan runs at queue entry when the IVR did not leave the ACD's own decision
 ROUTE_SCRIPT = "route"
+# what the dialplan hands that script as its arguments (agi_arg_1…), in this order: no round trip to read them
+ROUTE_FACTS = (ChannelVar.queue, ChannelVar.intent, ChannelVar.ivr_path, ChannelVar.customer_id)
 
 
 def direct_queue(extension: str) -> str:
@@ -145,6 +147,7 @@ def template_context(default_queue: str) -> dict[str, object]:
         "default_queue": default_queue,
         "direct_queue_prefix": DIRECT_QUEUE_PREFIX,
         "route_script": ROUTE_SCRIPT,
+        "route_facts": [v.value for v in ROUTE_FACTS],
         "queue_context": QUEUE_CONTEXT,
         "queue_exits": {status: route.value for status, route in QUEUE_EXITS.items()},
         "unknown_exit": UNKNOWN_EXIT.value,

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import json
 import os
 import signal
@@ -390,7 +391,39 @@ async def serve_controller(settings: Settings) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, lambda: setattr(server, "should_exit", True))
-    await server.serve()
+    watch_children_by_pidfd(loop)
+    freezing = asyncio.create_task(freeze_startup_heap(controller), name="freeze-startup-heap")
+    try:
+        await server.serve()
+    finally:
+        freezing.cancel()
+
+
+def watch_children_by_pidfd(loop: asyncio.AbstractEventLoop) -> None:
+    """Learn of a child's exit (an encoder per recording) from a pidfd on the loop. Python 3.11's default
+    watcher starts a thread per child and waits, on the loop, until that thread runs."""
+    if not hasattr(os, "pidfd_open"):
+        return
+    try:
+        os.close(os.pidfd_open(os.getpid()))  # the kernel may refuse it (before Linux 5.3, some sandboxes)
+    except OSError:
+        return
+    watcher = asyncio.PidfdChildWatcher()
+    watcher.attach_loop(loop)
+    asyncio.set_child_watcher(watcher)
+
+
+async def freeze_startup_heap(controller: Controller) -> None:
+    """Once the controller has started, hide what start-up built from the cyclic garbage collector.
+
+    Modules, the app, menus and caches (some 200 000 objects) live as long as the process, yet every full
+    collection walked them all: 80 ms of the loop each, measured (``hotline_gc_pause_longest_seconds``), and one
+    comes whenever a quarter as many objects again have survived since the last. Frozen, a full collection
+    walks only what calls made since. Reference counting still frees frozen objects."""
+    await controller.started.wait()
+    gc.collect()
+    gc.freeze()
+    log.info("start-up heap frozen", objects=gc.get_freeze_count())
 
 
 def print_banner(s: Settings) -> None:

@@ -97,8 +97,7 @@ class Engine:
         finished = False
         try:
             if card:
-                await agi.set_variable(ChannelVar.customer_id, str(card.id))
-                await agi.set_variable(ChannelVar.tier, card.tier)
+                await agi.set_variables({ChannelVar.customer_id: str(card.id), ChannelVar.tier: card.tier})
             await self.walk(call, version.menu.start)
             await self._leave_decision(call)
             finished = True
@@ -194,9 +193,8 @@ class Engine:
                 variables[var] = call.vars[name]
         if call.vars.get("survey") == "yes":
             variables[ChannelVar.survey] = "1"
-        for name, value in variables.items():
-            if IVR_PRESETS.get(name) != value:  # the dialplan wrote the presets before the IVR ran
-                await call.agi.set_variable(name.value, value)
+        # the dialplan wrote the presets before the IVR ran: only what differs
+        await call.agi.set_variables({n.value: v for n, v in variables.items() if IVR_PRESETS.get(n) != v})
         log.info("IVR routed", action=call.decision.action.value, queue=call.decision.queue, path=call.ivr_path())
 
     def _completed(self, call: Call, completed: bool) -> None:

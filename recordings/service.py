@@ -85,11 +85,15 @@ def _size(path: Path) -> int:
         return -1
 
 
-async def wait_until_stable(path: Path, timeout: float = 10.0, interval: float = 0.2) -> bool:
-    """True once the file exists and its size held still for two checks."""
+async def wait_until_stable(path: Path, timeout: float = 10.0, interval: float = 0.2, size: int | None = None) -> bool:
+    """True once the file exists and its size held still for two checks ``interval`` apart (``size``: the
+    first check's answer, when the caller made it already)."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
     last = -1
+    if size is not None:
+        last = size
+        await asyncio.sleep(interval)
     while loop.time() < deadline:
         size = await asyncio.to_thread(_size, path)
         if size >= 0 and size == last:
@@ -97,6 +101,17 @@ async def wait_until_stable(path: Path, timeout: float = 10.0, interval: float =
         last = size
         await asyncio.sleep(interval)
     return await asyncio.to_thread(_size, path) >= 0
+
+
+def locate(candidates: list[Path]) -> tuple[Path | None, Path, int]:
+    """Where a call's recording is, in one look at the disk: the on-demand provisional file if there is one,
+    else the first candidate that exists (or the first), and that file's size (-1: none yet)."""
+    for candidate in candidates:
+        provisional = provisional_path(candidate)
+        if provisional.exists():
+            return provisional, candidate, _size(provisional)
+    path = next((p for p in candidates if p.exists()), candidates[0])
+    return None, path, _size(path)
 
 
 async def store_recordings(session: AsyncSession, records: list[RecordingRecord]) -> None:
@@ -187,21 +202,18 @@ class RecordingCatalog:
         finished = self.live.finish(call.call_id) if self.live else Finished()
         with bind_call(call.call_id):
             candidates = self.candidates(call)
-            provisional = await asyncio.to_thread(
-                lambda: next((q for q in map(provisional_path, candidates) if q.exists()), None)
-            )
+            provisional, path, size = await asyncio.to_thread(locate, candidates)
             if provisional is not None:
-                await self._settle_provisional(call, provisional, finished)
+                await self._settle_provisional(call, provisional, finished, size)
                 return
-            path = await asyncio.to_thread(lambda: next((p for p in candidates if p.exists()), candidates[0]))
             if call.answered_at is None:
-                await self._drop_if_empty(path)
+                await self._drop_if_empty(path, size)
                 return
             policy = self.config.policy(call.queue)
-            if policy is not Policy.all and not await asyncio.to_thread(path.exists):
+            if policy is not Policy.all and size < 0:
                 log.info("call not recorded by its queue's policy", queue=call.queue, policy=policy.value)
                 return
-            if not await wait_until_stable(path):
+            if not await wait_until_stable(path, size=size):
                 if await asyncio.to_thread(path.with_suffix(".opus").exists):
                     return  # already made (the reconcile pass was first)
                 log.error("answered call has no recording file", expected=[str(p) for p in candidates])
@@ -217,9 +229,9 @@ class RecordingCatalog:
                 pauses=finished.pauses,
             )
 
-    async def _settle_provisional(self, call: CallRecord, provisional: Path, finished: Finished) -> None:
+    async def _settle_provisional(self, call: CallRecord, provisional: Path, finished: Finished, size: int) -> None:
         """An on-demand call's file: cut to where the desk asked to record and kept, or deleted."""
-        await wait_until_stable(provisional)
+        await wait_until_stable(provisional, size=size)
         if call.answered_at is None or finished.kept_from is None:
             await asyncio.to_thread(provisional.unlink, True)
             log.info("on-demand recording not asked for: deleted", queue=call.queue)
@@ -242,9 +254,9 @@ class RecordingCatalog:
             pauses=finished.pauses,
         )
 
-    async def _drop_if_empty(self, path: Path) -> None:
+    async def _drop_if_empty(self, path: Path, size: int) -> None:
         """A caller never bridged leaves MixMonitor's empty WAV (header only): nothing to keep."""
-        if await wait_until_stable(path, timeout=3.0) and await asyncio.to_thread(wav_seconds, path) == 0:
+        if await wait_until_stable(path, timeout=3.0, size=size) and await asyncio.to_thread(wav_seconds, path) == 0:
             await asyncio.to_thread(path.unlink, True)
 
     async def _keep(

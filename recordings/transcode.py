@@ -114,9 +114,16 @@ async def to_opus(wav: Path, *, bitrate_kbps: int = 16, timeout: float = 120.0, 
         await proc.wait()
         await asyncio.to_thread(partial.unlink, True)
         raise TranscodeError(f"opusenc took longer than {timeout:.0f} s on {wav.name}") from None
-    if proc.returncode != 0 or not await asyncio.to_thread(lambda: partial.is_file() and partial.stat().st_size > 0):
-        await asyncio.to_thread(partial.unlink, True)
+    if not await asyncio.to_thread(_settle, partial, target, proc.returncode == 0):
         message = err.decode(errors="replace").strip().splitlines()[-1:] or ["no output"]
         raise TranscodeError(f"opusenc failed on {wav.name} ({proc.returncode}): {message[0]}")
-    await asyncio.to_thread(os.replace, partial, target)
     return target
+
+
+def _settle(partial: Path, target: Path, exited_well: bool) -> bool:
+    """The encoder's output put in place if it exited well and wrote something, else removed (one thread hop)."""
+    if exited_well and partial.is_file() and partial.stat().st_size > 0:
+        os.replace(partial, target)
+        return True
+    partial.unlink(missing_ok=True)
+    return False

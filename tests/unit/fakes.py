@@ -32,6 +32,7 @@ class FakeAgi:
         hangup_after: int | None = None,
     ) -> None:
         self.env = {"agi_uniqueid": uniqueid, "agi_callerid": caller, "agi_channel": "PJSIP/carrier-00000001"}
+        self.args: list[str] = []  # what the dialplan passed after the script's address
         self.digits = list(digits)
         self.early = early
         self.hung_up = False
@@ -53,6 +54,10 @@ class FakeAgi:
 
     async def set_variable(self, name: str, value: str) -> None:
         self.variables[name] = value
+
+    async def set_variables(self, values: dict[str, str]) -> None:
+        for name, value in values.items():
+            await self.set_variable(name, value)
 
     async def stream_file(self, prompt: str, escape_digits: str = "") -> str:
         first = not self.played

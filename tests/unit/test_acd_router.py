@@ -248,3 +248,22 @@ async def test_the_dialplan_asks_at_queue_entry_when_the_ivr_left_no_acd_decisio
     assert (agi.variables["HOTLINE_PREFERRED_AGENT"], agi.variables["HOTLINE_MAX_PENALTY"]) == ("1002", "1")
     (record,) = await parts.stored()
     assert record.call_id == "1700000000.9" and record.preferred_reason == "dedicated"
+
+
+async def test_queue_entry_takes_the_ivr_facts_from_the_dialplan_arguments_without_asking(parts: Parts) -> None:
+    from acd.agi import QueueEntryRouting
+    from tests.unit.fakes import FakeAgi, FakeCustomers
+
+    customers = FakeCustomers(card("vip", customer_id=7))
+
+    class Agi(FakeAgi):
+        async def get_variable(self, name: str) -> str | None:
+            raise AssertionError(f"{name} read from the channel: the dialplan passed it")
+
+    agi = Agi(uniqueid="1700000000.10")
+    agi.args = ["support", "claim", "main:2", "7"]  # ROUTE_FACTS: queue, intent, IVR path, customer
+    await QueueEntryRouting(parts.router, lambda: customers).handle(agi)  # type: ignore[arg-type]
+    assert customers.asked == ["id:7"]
+    assert (agi.variables["HOTLINE_QUEUE"], agi.variables["HOTLINE_DECIDED_BY"]) == ("complaints", "acd")
+    (record,) = await parts.stored()
+    assert record.call_id == "1700000000.10"

@@ -156,6 +156,37 @@ async def test_commands_and_replies(agi: Harness) -> None:
     assert agi.sessions[0].hung_up is False
 
 
+async def test_several_variables_go_in_one_mset_and_what_needs_quoting_alone(agi: Harness) -> None:
+    async def script(s: AgiSession) -> None:
+        await s.set_variables({"HOTLINE_QUEUE": "vip", "HOTLINE_IVR_PATH": "main:1>agent", "HOTLINE_WAYBILL": "a,b"})
+        await s.set_variables({"HOTLINE_TIER": "gold"})  # one alone: SET VARIABLE, no MSet
+        await s.set_variables({"HOTLINE_A": "1", "HOTLINE_B": "2"})  # MSet refused (-2): one by one instead
+
+    agi.script = script
+    reader, writer = await agi.connect()
+    writer.write(ENV)
+    sent = await answer(reader, writer, [b"200 result=0\n"] * 3 + [b"200 result=-2\n"] + [b"200 result=1\n"] * 2)
+    assert await closed_by_server(reader) == b""
+    writer.close()
+    assert sent == [
+        'EXEC MSet "HOTLINE_QUEUE=vip,HOTLINE_IVR_PATH=main:1>agent"',
+        'SET VARIABLE HOTLINE_WAYBILL "a,b"',
+        'SET VARIABLE HOTLINE_TIER "gold"',
+        'EXEC MSet "HOTLINE_A=1,HOTLINE_B=2"',
+        'SET VARIABLE HOTLINE_A "1"',
+        'SET VARIABLE HOTLINE_B "2"',
+    ]
+
+
+async def test_arguments_from_the_dialplan_are_read_in_order(agi: Harness) -> None:
+    reader, writer = await agi.connect()
+    writer.write(ENV.replace(b"\n\n", b"\nagi_arg_1: vip\nagi_arg_2: \nagi_arg_3: main:1,2\n\n"))
+    await writer.drain()
+    await closed_by_server(reader)
+    writer.close()
+    assert agi.sessions[0].args == ["vip", "", "main:1,2"]
+
+
 async def test_reply_parsing_keeps_result_data_and_extra(agi: Harness) -> None:
     async def script(s: AgiSession) -> None:
         await agi.record(s.command("GET DATA x 1000 1"))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from datetime import UTC, datetime
 from types import SimpleNamespace
 
@@ -9,10 +10,21 @@ from prometheus_client import CollectorRegistry
 
 from acd.events import AgentStateChanged
 from cti.events import AgentOffered, CallEnded, CallRecord
-from hotline.metrics import core_metrics, render
+from hotline.metrics import GC_PAUSES, core_metrics, gc_metrics, render
 from tests.unit.test_hub import _pop
 
 T = datetime(2026, 11, 24, tzinfo=UTC)
+
+
+def test_garbage_collections_are_timed_per_generation() -> None:
+    registry = CollectorRegistry()
+    gc_metrics(registry)
+    before = GC_PAUSES.count[2], GC_PAUSES.total[2]
+    gc.collect()
+    assert GC_PAUSES.count[2] == before[0] + 1 and GC_PAUSES.total[2] > before[1]
+    text = render(registry).decode()
+    assert f'hotline_gc_collections{{generation="2"}} {float(GC_PAUSES.count[2])}' in text
+    assert f'hotline_gc_pause_longest_seconds{{generation="2"}} {GC_PAUSES.longest[2]}' in text
 
 
 def test_core_gauges_read_the_live_parts() -> None:

@@ -89,7 +89,9 @@ def test_dialplan(etc: Path) -> None:
     assert "Gosub(hotline-queue,s,1)" in dialplan
     # without the ACD's own decision from the IVR, the router is asked at queue entry
     assert 'GotoIf($["${HOTLINE_DECIDED_BY}" = "acd"]?decided)' in dialplan
-    assert "AGI(agi://127.0.0.1:4599/route)" in dialplan
+    # the IVR's facts as the route script's arguments, in the order it reads them (hotline.routing.ROUTE_FACTS)
+    facts = '"${HOTLINE_QUEUE}","${HOTLINE_INTENT}","${HOTLINE_IVR_PATH}","${HOTLINE_CUSTOMER_ID}"'
+    assert f"AGI(agi://127.0.0.1:4599/route,{facts})" in dialplan
     # the queue side: the preferred agent first (their own queue), then the queue, its wait defaulting to 300 s
     survey = '${IF($["${HOTLINE_SURVEY}" = "1"]?c)}'  # a caller who agreed stays on after the agent
     assert (

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
+import gc
 import os
 import subprocess
+import threading
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
 from hotline.pgcluster import LocalCluster
-from hotline.stack import RestartPolicy, StackError, Supervised
+from hotline.stack import RestartPolicy, StackError, Supervised, freeze_startup_heap, watch_children_by_pidfd
 
 
 def test_back_off_doubles_to_the_cap_and_never_gives_up() -> None:
@@ -115,3 +119,38 @@ def test_status_summary_names_what_is_not_ok() -> None:
     }
     assert summary(report) == "hotline: degraded; database down since 2026-01-01T00:00:00: no answer"
     assert summary({"ok": True, "status": "ok", "components": {"ami": {"ok": True}}}) == "hotline: ok"
+
+
+def test_children_are_watched_by_pidfd_without_a_thread_each() -> None:
+    async def run() -> tuple[int, object, int]:
+        loop = asyncio.get_running_loop()
+        watch_children_by_pidfd(loop)
+        threads = threading.active_count()
+        proc = await asyncio.create_subprocess_exec("sh", "-c", "sleep 0.2; exit 3")
+        during = threading.active_count() - threads  # the default watcher starts a thread per child
+        return await proc.wait(), asyncio.get_child_watcher(), during
+
+    try:
+        code, watcher, extra_threads = asyncio.run(run())
+    finally:
+        asyncio.set_child_watcher(None)  # back to the default for the tests after this one
+    assert code == 3
+    assert isinstance(watcher, asyncio.PidfdChildWatcher)
+    assert extra_threads == 0
+
+
+def test_the_startup_heap_is_frozen_once_the_controller_started() -> None:
+    async def run() -> int:
+        controller = SimpleNamespace(started=asyncio.Event())
+        freezing = asyncio.create_task(freeze_startup_heap(controller))  # type: ignore[arg-type]
+        await asyncio.sleep(0.05)
+        assert gc.get_freeze_count() == 0, "nothing is frozen before the start is over"
+        controller.started.set()
+        await freezing
+        return gc.get_freeze_count()
+
+    gc.unfreeze()
+    try:
+        assert asyncio.run(run()) > 1000
+    finally:
+        gc.unfreeze()
