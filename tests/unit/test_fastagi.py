@@ -49,6 +49,25 @@ class Harness:
     async def connect(self) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
         return await asyncio.open_connection("127.0.0.1", self.server.port)
 
+    async def session_with(self, env: bytes) -> AgiSession:
+        """The session the server made of ``env`` (no commands: the handler ends, the socket closes)."""
+        reader, writer = await self.connect()
+        writer.write(env)
+        await writer.drain()
+        await closed_by_server(reader)
+        writer.close()
+        return self.sessions[-1]
+
+    async def converse(self, script: Callable[[AgiSession], Awaitable[None]], replies: list[bytes]) -> list[str]:
+        """Run ``script`` on a session where the test plays Asterisk with ``replies``; the commands it sent."""
+        self.script = script
+        reader, writer = await self.connect()
+        writer.write(ENV)
+        sent = await answer(reader, writer, replies)
+        assert await closed_by_server(reader) == b""
+        writer.close()
+        return sent
+
     async def record(self, call: Awaitable[Any]) -> None:
         try:
             self.outcomes.append(await call)
@@ -107,12 +126,8 @@ async def test_environment_reaches_the_routed_handler(agi: Harness) -> None:
 
 
 async def test_script_with_slashes_and_query_string_is_routed(agi: Harness) -> None:
-    reader, writer = await agi.connect()
-    writer.write(ENV.replace(b"agi_network_script: ivr", b"agi_network_script: /ivr?lang=zh"))
-    await writer.drain()
-    await closed_by_server(reader)
-    writer.close()
-    assert [s.script for s in agi.sessions] == ["/ivr?lang=zh"]
+    session = await agi.session_with(ENV.replace(b"agi_network_script: ivr", b"agi_network_script: /ivr?lang=zh"))
+    assert session.script == "/ivr?lang=zh" and len(agi.sessions) == 1
 
 
 async def test_commands_and_replies(agi: Harness) -> None:
@@ -125,12 +140,8 @@ async def test_commands_and_replies(agi: Harness) -> None:
         await agi.record(s.get_variable("CALLERID(name)"))
         await agi.record(s.get_variable("NOPE"))
 
-    agi.script = script
-    reader, writer = await agi.connect()
-    writer.write(ENV)
-    sent = await answer(
-        reader,
-        writer,
+    sent = await agi.converse(
+        script,
         [
             b"200 result=1\n",
             b"200 result=3\n",
@@ -141,8 +152,6 @@ async def test_commands_and_replies(agi: Harness) -> None:
             b"200 result=0\n",
         ],
     )
-    assert await closed_by_server(reader) == b""
-    writer.close()
     assert sent == [
         'SET VARIABLE HOTLINE_QUEUE "say \\"hi\\"\\\\now"',
         "GET DATA /p/main 5000 1",
@@ -162,12 +171,7 @@ async def test_several_variables_go_in_one_mset_and_what_needs_quoting_alone(agi
         await s.set_variables({"HOTLINE_TIER": "gold"})  # one alone: SET VARIABLE, no MSet
         await s.set_variables({"HOTLINE_A": "1", "HOTLINE_B": "2"})  # MSet refused (-2): one by one instead
 
-    agi.script = script
-    reader, writer = await agi.connect()
-    writer.write(ENV)
-    sent = await answer(reader, writer, [b"200 result=0\n"] * 3 + [b"200 result=-2\n"] + [b"200 result=1\n"] * 2)
-    assert await closed_by_server(reader) == b""
-    writer.close()
+    sent = await agi.converse(script, [b"200 result=0\n"] * 3 + [b"200 result=-2\n"] + [b"200 result=1\n"] * 2)
     assert sent == [
         'EXEC MSet "HOTLINE_QUEUE=vip,HOTLINE_IVR_PATH=main:1>agent"',
         'SET VARIABLE HOTLINE_WAYBILL "a,b"',
@@ -179,12 +183,8 @@ async def test_several_variables_go_in_one_mset_and_what_needs_quoting_alone(agi
 
 
 async def test_arguments_from_the_dialplan_are_read_in_order(agi: Harness) -> None:
-    reader, writer = await agi.connect()
-    writer.write(ENV.replace(b"\n\n", b"\nagi_arg_1: vip\nagi_arg_2: \nagi_arg_3: main:1,2\n\n"))
-    await writer.drain()
-    await closed_by_server(reader)
-    writer.close()
-    assert agi.sessions[0].args == ["vip", "", "main:1,2"]
+    session = await agi.session_with(ENV.replace(b"\n\n", b"\nagi_arg_1: vip\nagi_arg_2: \nagi_arg_3: main:1,2\n\n"))
+    assert session.args == ["vip", "", "main:1,2"]
 
 
 async def test_reply_parsing_keeps_result_data_and_extra(agi: Harness) -> None:
