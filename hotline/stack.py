@@ -401,8 +401,9 @@ async def serve_controller(settings: Settings) -> None:
 
 def watch_children_by_pidfd(loop: asyncio.AbstractEventLoop) -> None:
     """Learn of a child's exit (an encoder per recording) from a pidfd on the loop. Python 3.11's default
-    watcher starts a thread per child and waits, on the loop, until that thread runs."""
-    if not hasattr(os, "pidfd_open"):
+    watcher starts a thread per child and waits, on the loop, until that thread runs; from 3.12 on, asyncio
+    uses pidfds by itself (and the watcher API is deprecated, then gone)."""
+    if sys.version_info >= (3, 12) or not hasattr(os, "pidfd_open"):
         return
     try:
         os.close(os.pidfd_open(os.getpid()))  # the kernel may refuse it (before Linux 5.3, some sandboxes)

@@ -95,10 +95,10 @@ async def wait_until_stable(path: Path, timeout: float = 10.0, interval: float =
         last = size
         await asyncio.sleep(interval)
     while loop.time() < deadline:
-        size = await asyncio.to_thread(_size, path)
-        if size >= 0 and size == last:
+        now = await asyncio.to_thread(_size, path)
+        if now >= 0 and now == last:
             return True
-        last = size
+        last = now
         await asyncio.sleep(interval)
     return await asyncio.to_thread(_size, path) >= 0
 
