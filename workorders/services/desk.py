@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hotline.bus import EventBus
@@ -43,6 +43,28 @@ Clock = Callable[[], datetime]
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
+
+
+# a screen-pop's read, on every call with a known customer: only the columns a summary shows, in a statement
+# built once (building it, and an ORM object per row, cost more CPU than PostgreSQL's answer)
+OPEN_FOR_CUSTOMER = (
+    select(
+        WorkOrder.id,
+        WorkOrder.type,
+        WorkOrder.claim_kind,
+        WorkOrder.department,
+        WorkOrder.subject,
+        WorkOrder.waybill,
+        WorkOrder.status,
+        WorkOrder.sla_near_at,
+        WorkOrder.sla_due_at,
+        WorkOrder.sla_stopped_at,
+        WorkOrder.escalation_level,
+    )
+    .where(WorkOrder.customer_id == bindparam("customer_id"), WorkOrder.status.in_(ACTIVE))
+    .order_by(WorkOrder.sla_due_at, WorkOrder.id)
+    .limit(bindparam("limit"))
+)
 
 
 class CustomerCardLike(Protocol):
@@ -88,15 +110,10 @@ class WorkOrderService:
     # --- the interface ---------------------------------------------------------------------------------
 
     async def open_for_customer(self, customer_id: int, limit: int = 10) -> list[WorkOrderSummary]:
-        stmt = (
-            select(WorkOrder)
-            .where(WorkOrder.customer_id == customer_id, WorkOrder.status.in_(ACTIVE))
-            .order_by(WorkOrder.sla_due_at, WorkOrder.id)
-            .limit(limit)
-        )
         now = self.clock()
         async with self.db.read() as s:
-            return [summary(o, now) for o in (await s.execute(stmt)).scalars()]
+            rows = await s.execute(OPEN_FOR_CUSTOMER, {"customer_id": customer_id, "limit": limit})
+            return [summary(r, now) for r in rows]
 
     async def open(self, order: NewWorkOrder, by: str) -> WorkOrderSummary:
         return await self.open_as(order, Actor(by, manager=True))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Protocol
 
 from workorders.models import WorkOrder
 from workorders.policy import Policy
@@ -11,11 +12,38 @@ from workorders.sla import SlaClock
 from workorders.states import Status
 
 
-def clock_of(order: WorkOrder) -> SlaClock:
+class SummaryFields(Protocol):
+    """What a summary reads: a ``WorkOrder``, or a row of the same-named columns (the screen-pop's read)."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def type(self) -> str: ...
+    @property
+    def claim_kind(self) -> str | None: ...
+    @property
+    def department(self) -> str: ...
+    @property
+    def subject(self) -> str: ...
+    @property
+    def waybill(self) -> str | None: ...
+    @property
+    def status(self) -> str: ...
+    @property
+    def sla_near_at(self) -> datetime: ...
+    @property
+    def sla_due_at(self) -> datetime: ...
+    @property
+    def sla_stopped_at(self) -> datetime | None: ...
+    @property
+    def escalation_level(self) -> int: ...
+
+
+def clock_of(order: SummaryFields) -> SlaClock:
     return SlaClock(near_at=order.sla_near_at, due_at=order.sla_due_at, stopped_at=order.sla_stopped_at)
 
 
-def summary(order: WorkOrder, now: datetime) -> WorkOrderSummary:
+def summary(order: SummaryFields, now: datetime) -> WorkOrderSummary:
     return WorkOrderSummary(
         id=order.id,
         type=order.type,
