@@ -12,7 +12,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 
 from hotline.background import Periodic
 from hotline.db import Database
@@ -56,6 +56,14 @@ async def run_asr(path: Path, settings: Transcription) -> str:
         raise TranscriptionError(f"unreadable output: {out[:200]!r}") from e
 
 
+_PENDING = (
+    select(Recording.id, Recording.path)
+    .where(Recording.transcript_state == PENDING, Recording.purged_at.is_(None))
+    .order_by(Recording.id)
+    .limit(bindparam("limit"))
+)
+
+
 class Transcriber:
     def __init__(
         self,
@@ -82,39 +90,39 @@ class Transcriber:
         await self.worker.stop()
 
     async def drain(self, limit: int = 50) -> int:
-        """Transcribe pending recordings one after the other (at most ``limit`` a run); how many were done."""
+        """Transcribe pending recordings one after the other (at most ``limit`` a run); how many were done.
+        The pending ones are listed once for the run, not once per recording: under traffic a run finds a
+        recording per call, and a read per recording was a database transaction per call for nothing."""
         count = 0
-        while count < limit and await self.step():
-            count += 1
+        while count < limit:
+            want = limit - count
+            batch = await self._pending(want)
+            for recording, path in batch:
+                await self._transcribe(recording, path)
+                count += 1
+            if len(batch) < want:  # every pending one was in the list
+                break
         return count
 
-    async def step(self) -> bool:
-        """The oldest pending recording still on disk; False when there is none."""
-        async with self.db.session() as s:
-            row = (
-                await s.execute(
-                    select(Recording.id, Recording.path)
-                    .where(Recording.transcript_state == PENDING, Recording.purged_at.is_(None))
-                    .order_by(Recording.id)
-                    .limit(1)
-                )
-            ).first()
-        if row is None:
-            return False
+    async def _pending(self, limit: int) -> list[tuple[int, str]]:
+        """The oldest pending recordings still on disk."""
+        async with self.db.read() as s:
+            return [(r.id, r.path) for r in await s.execute(_PENDING, {"limit": limit})]
+
+    async def _transcribe(self, recording: int, path: str) -> None:
         values: dict[str, object]
         try:
-            text = await self.worker.transcribe(self.root / row.path)
+            text = await self.worker.transcribe(self.root / path)
             values = {"transcript": text, "transcript_state": DONE}
             self.done += 1
         except (TranscriptionError, OSError) as e:
-            log.warning("recording not transcribed", recording=row.id, error=str(e))
+            log.warning("recording not transcribed", recording=recording, error=str(e))
             values = {"transcript_state": FAILED}
             self.failed += 1
         async with self.db.session() as s:
             await s.execute(
                 update(Recording)
-                .where(Recording.id == row.id)
+                .where(Recording.id == recording)
                 .values(**values, transcript_language=self.settings.language, transcribed_at=self.clock())
             )
             await s.commit()
-        return True

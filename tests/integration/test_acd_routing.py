@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from acd.callbacks import CallbackService
+from acd.callbacks import QUIET_RECHECK, CallbackService
 from acd.interface import CallbackRequest, RoutingRequest
 from acd.models import AgentStateLog, CallbackRow, Disposition
 from acd.plugin import AcdPlugin
@@ -235,6 +235,33 @@ async def test_a_failed_callback_is_tried_again_later_and_click_to_dial(kit: Kit
         assert "no agent answered" in (row.last_error or "")
     assert await service.tick() == 0  # not before its retry time
     assert acd(kit).agents.is_free("1002")
+
+
+async def test_callback_ticks_read_the_database_only_while_a_request_may_be_due(kit: Kit, db: Database) -> None:
+    plugin = acd(kit)
+    now = [datetime.now(UTC)]
+    service = CallbackService(db, plugin.agents, plugin.queues, plugin.rules, plugin.router.schedules, lambda: now[0])
+    assert await service.tick() == 0 and service.looks == 1  # nothing open: quiet from now on
+    now[0] += timedelta(seconds=30)
+    assert await service.tick() == 0 and service.looks == 1
+    later = now[0] + timedelta(seconds=20)
+    view = await service.request(CallbackRequest(number="13700137000", queue="support", not_before=later))
+    assert await service.tick() == 0 and service.looks == 2  # the request woke it: not due yet
+    now[0] += timedelta(seconds=10)
+    assert await service.tick() == 0 and service.looks == 2  # quiet until its time
+    now[0] = later
+    assert await service.tick() == 1 and service.looks == 3
+    originate = [a for a in kit.ami.actions if a["Action"] == "Originate"][-1]
+    assert originate["ChannelId"] == f"callback-{view.id}-1"
+    await service.on_UserEvent({"UserEvent": "HotlineCallback", "Id": str(view.id), "Status": "ANSWER"})
+    assert await service.tick() == 0 and service.looks == 4  # its end woke the ticks: nothing left, quiet again
+    # a request written behind this service's back (another controller) is found on the periodic re-look
+    other = CallbackService(db, plugin.agents, plugin.queues, plugin.rules, plugin.router.schedules, lambda: now[0])
+    await other.request(CallbackRequest(number="13700137001", queue="support"))
+    now[0] += timedelta(seconds=QUIET_RECHECK - 1)
+    assert await service.tick() == 0 and service.looks == 4
+    now[0] += timedelta(seconds=1)
+    assert await service.tick() == 1 and service.looks == 5
 
 
 async def test_a_voicemail_becomes_a_work_order(kit: Kit) -> None:

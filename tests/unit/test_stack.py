@@ -4,16 +4,26 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import itertools
 import os
+import signal
 import subprocess
 import threading
+import time
 from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
 
 from hotline.pgcluster import LocalCluster
-from hotline.stack import RestartPolicy, StackError, Supervised, freeze_startup_heap, watch_children_by_pidfd
+from hotline.stack import (
+    RestartPolicy,
+    Stack,
+    StackError,
+    Supervised,
+    freeze_startup_heap,
+    watch_children_by_pidfd,
+)
 
 
 def test_back_off_doubles_to_the_cap_and_never_gives_up() -> None:
@@ -154,3 +164,40 @@ def test_the_startup_heap_is_frozen_once_the_controller_started() -> None:
         assert asyncio.run(run()) > 1000
     finally:
         gc.unfreeze()
+
+
+def test_a_controller_that_leaves_livez_unanswered_is_killed_and_probed_no_more_often_than_asked() -> None:
+    """The supervisor's loop with a controller that never answers: probed every ``liveness_every`` (not at
+    every poll of the children), killed once silent for ``liveness_timeout``."""
+    stack = Stack.__new__(Stack)
+    stack.controller = subprocess.Popen(["sleep", "30"])
+    stack.controller_started = time.monotonic()
+    stack.children = lambda: []  # type: ignore[method-assign]
+    stack.health = lambda: {"ok": False}  # type: ignore[method-assign]
+    probes: list[float] = []
+
+    def silent() -> bool:
+        probes.append(time.monotonic())
+        return False
+
+    def stop_once_killed() -> None:  # the supervisor's own handler takes the signal and ends its loop
+        deadline = time.monotonic() + 10
+        while stack.controller is not None and stack.controller.returncode is None and time.monotonic() < deadline:
+            time.sleep(0.02)
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    stack.alive = silent  # type: ignore[method-assign]
+    before = signal.getsignal(signal.SIGTERM)
+    stopper = threading.Thread(target=stop_once_killed)
+    try:
+        stopper.start()
+        assert stack.supervise(poll=0.02, liveness_timeout=0.5, liveness_every=0.2) == 0
+    finally:
+        stopper.join()
+        signal.signal(signal.SIGTERM, before)
+        stack.controller.kill()
+        stack.controller.wait()
+    assert stack.controller.returncode == -signal.SIGKILL
+    gaps = [b - a for a, b in itertools.pairwise(probes)]
+    assert gaps and min(gaps) >= 0.2  # the children were polled ten times as often
+    assert 3 <= len(probes) <= 8, probes
