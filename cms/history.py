@@ -33,8 +33,7 @@ class InteractionHistory:
         self.db = db
 
     async def recent(self, customer_id: int, limit: int = 3) -> list[dict[str, Any]]:
-        async with self.db.read() as s:
-            rows = (await s.execute(RECENT, {"customer_id": customer_id, "limit": limit})).all()
+        rows = await self.db.fetch(RECENT, {"customer_id": customer_id, "limit": limit})
         return [
             {
                 "at": r.started_at.isoformat(),

@@ -94,9 +94,8 @@ class CustomerDirectory:
     async def _card(self, stmt: CardSelect, params: dict[str, Any]) -> CustomerCard | None:
         if not self.db.available:  # the health probe says the database is away: do not queue up behind it
             raise DatabaseUnavailable("the customer database is not reachable right now")
-        async with self.db.read() as s:
-            row = (await s.execute(stmt, params)).one_or_none()
-        return None if row is None else card_from_row(row)
+        rows = await self.db.fetch(stmt, params)
+        return card_from_row(rows[0]) if rows else None
 
 
 class CallerProfiles:

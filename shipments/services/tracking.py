@@ -160,9 +160,8 @@ class ShipmentService:
 
     async def recent_for_customer(self, customer_id: int, limit: int = 5) -> list[ShipmentSummary]:
         self._check_available()
-        async with self.db.read() as s:
-            rows = await s.execute(RECENT_FOR_CUSTOMER, {"customer_id": customer_id, "limit": limit})
-            return [summary_of(r) for r in rows]
+        rows = await self.db.fetch(RECENT_FOR_CUSTOMER, {"customer_id": customer_id, "limit": limit})
+        return [summary_of(r) for r in rows]
 
     async def volumes(self, customer_ids: Sequence[int], since: datetime, until: datetime) -> dict[int, Volume]:
         """One grouped query per batch of ``VOLUME_BATCH`` customers, over the customer/created_at index."""

@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import String, any_, bindparam, func, literal, select, update
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hotline.bus import EventBus
@@ -61,7 +62,10 @@ OPEN_FOR_CUSTOMER = (
         WorkOrder.sla_stopped_at,
         WorkOrder.escalation_level,
     )
-    .where(WorkOrder.customer_id == bindparam("customer_id"), WorkOrder.status.in_(ACTIVE))
+    .where(
+        WorkOrder.customer_id == bindparam("customer_id"),
+        WorkOrder.status == any_(literal([s.value for s in ACTIVE], ARRAY(String))),  # no expanding IN: fast path
+    )
     .order_by(WorkOrder.sla_due_at, WorkOrder.id)
     .limit(bindparam("limit"))
 )
@@ -111,9 +115,8 @@ class WorkOrderService:
 
     async def open_for_customer(self, customer_id: int, limit: int = 10) -> list[WorkOrderSummary]:
         now = self.clock()
-        async with self.db.read() as s:
-            rows = await s.execute(OPEN_FOR_CUSTOMER, {"customer_id": customer_id, "limit": limit})
-            return [summary(r, now) for r in rows]
+        rows = await self.db.fetch(OPEN_FOR_CUSTOMER, {"customer_id": customer_id, "limit": limit})
+        return [summary(r, now) for r in rows]
 
     async def open(self, order: NewWorkOrder, by: str) -> WorkOrderSummary:
         return await self.open_as(order, Actor(by, manager=True))
