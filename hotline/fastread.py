@@ -13,6 +13,7 @@ put back in the pool mid-query.
 
 from __future__ import annotations
 
+import contextlib
 from collections import namedtuple
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -105,6 +106,7 @@ class FastReads:
                 else:
                     records = await driver.fetch(read.sql, *args)
             except BaseException:
-                await conn.invalidate()  # interrupted mid-query: never back in the pool in that state
+                with contextlib.suppress(Exception):  # the query's own error is the one to report
+                    await conn.invalidate()  # interrupted mid-query: never back in the pool in that state
                 raise
         return read.rows(records)
