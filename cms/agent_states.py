@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import NamedTuple
 
 from pydantic import BaseModel
-from sqlalchemy import func, select, text
+from sqlalchemy import bindparam, func, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -105,17 +105,22 @@ async def store_state_changes(session: AsyncSession, records: list[StateChange])
             await _rederive_waiting_for_wrap_up(session, span.agent, span.started_at)
 
 
+_WAITING_FOR_WRAP_UP = select(CallFact.call_id, text("now()")).where(
+    CallFact.agent == bindparam("agent"),
+    CallFact.acw_pending,
+    CallFact.ended_at.between(bindparam("lo"), bindparam("hi")),
+)
+_REDERIVE = (
+    pg_insert(table_of(FactPending))
+    .from_select(["call_id", "due_at"], _WAITING_FOR_WRAP_UP)
+    .on_conflict_do_update(index_elements=["call_id"], set_={"due_at": text("now()")})
+)
+
+
 async def _rederive_waiting_for_wrap_up(session: AsyncSession, agent: str, wrap_started: datetime) -> None:
-    calls = select(CallFact.call_id, text("now()")).where(
-        CallFact.agent == agent,
-        CallFact.acw_pending,
-        CallFact.ended_at.between(wrap_started - WRAP_AFTER, wrap_started + WRAP_BEFORE),
-    )
-    await session.execute(
-        pg_insert(FactPending)
-        .from_select(["call_id", "due_at"], calls)
-        .on_conflict_do_update(index_elements=["call_id"], set_={"due_at": text("now()")})
-    )
+    """The agent's calls that ended about when this wrap-up started wait for it: derive their facts again."""
+    params = {"agent": agent, "lo": wrap_started - WRAP_AFTER, "hi": wrap_started + WRAP_BEFORE}
+    await session.execute(_REDERIVE, params)
 
 
 async def store_acd_states(session: AsyncSession, records: list[AgentStateRecord]) -> None:

@@ -12,10 +12,11 @@ from __future__ import annotations
 import asyncio
 from collections import defaultdict
 from datetime import datetime, timedelta
+from functools import cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import text
+from sqlalchemy import TextClause, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cms.dirty import AGENT, QUEUE, STATE
@@ -102,7 +103,8 @@ DAYS = {QUEUE: "cms_queue_days", AGENT: "cms_agent_days", STATE: "cms_agent_stat
 MAXED = {"wait_max"}
 
 
-def _day_sql(kind: str) -> tuple[str, str]:
+@cache  # the statements of the incremental path are built once: each run reuses them (and their cache keys)
+def _day_sql(kind: str) -> tuple[TextClause, TextClause]:
     """(delete, insert) recounting the daily rows of the keys ``:day`` + the kind's other key columns."""
     interval_table, _, columns, key_columns = KEYS[kind]
     keys = ("day", *key_columns[1:])
@@ -119,7 +121,7 @@ def _day_sql(kind: str) -> tuple[str, str]:
         "AND a.bucket < CAST(k.day + 1 AS timestamp) AT TIME ZONE :tz "
         f"GROUP BY k.day, {others}"
     )
-    return delete, insert
+    return text(delete), text(insert)
 
 
 async def recount_days(s: AsyncSession, kind: str, keys: list[tuple[object, ...]], tz: str) -> None:
@@ -131,8 +133,8 @@ async def recount_days(s: AsyncSession, kind: str, keys: list[tuple[object, ...]
     names = ("day", *key_columns[1:])
     params: dict[str, Any] = {c: [k[i] for k in keys] for i, c in enumerate(names)}
     delete, insert = _day_sql(kind)
-    await s.execute(text(delete), params)
-    await s.execute(text(insert), {**params, "tz": tz})
+    await s.execute(delete, params)
+    await s.execute(insert, {**params, "tz": tz})
 
 
 def day_keys(keys: list[tuple[Any, ...]], zone: ZoneInfo) -> list[tuple[Any, ...]]:
@@ -145,20 +147,30 @@ def _unnest(columns: tuple[str, ...]) -> str:
     return f"unnest({args}) AS k({', '.join(columns)})"
 
 
-async def recount_keys(s: AsyncSession, kind: str, keys: list[tuple[object, ...]]) -> None:
-    """Recount the aggregate rows of these keys (in the session's transaction)."""
+@cache
+def _key_sql(kind: str) -> tuple[TextClause, TextClause]:
+    """(delete, insert) recounting the aggregate rows of the keys given as arrays, one per key column."""
     table, select_sql, columns, key_columns = KEYS[kind]
-    params: dict[str, Any] = {c: [k[i] for k in keys] for i, c in enumerate(key_columns)}
     match = " AND ".join(f"a.{c} = k.{c}" for c in key_columns)
-    await s.execute(text(f"DELETE FROM {table} a USING {_unnest(key_columns)} WHERE {match}"), params)
+    delete = f"DELETE FROM {table} a USING {_unnest(key_columns)} WHERE {match}"
     if kind == STATE:
         join = f"JOIN {_unnest(key_columns)} ON k.bucket = b.bucket AND k.agent = s.agent"
         where = "s.agent = ANY(CAST(:agent AS text[])) AND s.ended_at > :lo AND s.started_at < :hi"
-        params_: dict[str, Any] = {**params, "lo": min(params["bucket"]), "hi": max(params["bucket"]) + _INTERVAL}
     else:
         on = " AND ".join(f"k.{c} = f.{c}" for c in key_columns)
-        join, where, params_ = f"JOIN {_unnest(key_columns)} ON {on}", "true", params
-    await s.execute(text(f"INSERT INTO {table} ({columns}) {select_sql.format(join=join, where=where)}"), params_)
+        join, where = f"JOIN {_unnest(key_columns)} ON {on}", "true"
+    return text(delete), text(f"INSERT INTO {table} ({columns}) {select_sql.format(join=join, where=where)}")
+
+
+async def recount_keys(s: AsyncSession, kind: str, keys: list[tuple[object, ...]]) -> None:
+    """Recount the aggregate rows of these keys (in the session's transaction)."""
+    key_columns = KEYS[kind][3]
+    params: dict[str, Any] = {c: [k[i] for k in keys] for i, c in enumerate(key_columns)}
+    delete, insert = _key_sql(kind)
+    await s.execute(delete, params)
+    if kind == STATE:
+        params = {**params, "lo": min(params["bucket"]), "hi": max(params["bucket"]) + _INTERVAL}
+    await s.execute(insert, params)
 
 
 async def recount_range(s: AsyncSession, since: datetime, until: datetime) -> None:
@@ -186,12 +198,18 @@ FLOOR_SQL = (
 )
 
 
+_FLOOR_DELETE = text("DELETE FROM cms_floor_state_intervals WHERE bucket = ANY(:buckets)")
+_FLOOR_INSERT = text(FLOOR_SQL.format(where="bucket = ANY(:buckets)"))
+_LOCK = text("SELECT pg_advisory_xact_lock(:lock)")
+_TAKE_DIRTY = text("DELETE FROM cms_dirty RETURNING kind, bucket, queue, agent")
+
+
 async def recount_floor(s: AsyncSession, buckets: list[Any]) -> None:
     """Recount every agent's state time of these intervals."""
     if buckets:
         params = {"buckets": buckets}
-        await s.execute(text("DELETE FROM cms_floor_state_intervals WHERE bucket = ANY(:buckets)"), params)
-        await s.execute(text(FLOOR_SQL.format(where="bucket = ANY(:buckets)")), params)
+        await s.execute(_FLOOR_DELETE, params)
+        await s.execute(_FLOOR_INSERT, params)
 
 
 async def recount_days_between(s: AsyncSession, since: datetime, until: datetime, tz: str) -> None:
@@ -232,8 +250,8 @@ class Aggregator:
     async def flush(self) -> int:
         """Recount the rows marked dirty; returns how many keys."""
         async with asyncio.timeout(self.timeout), self.db.session() as s:
-            await s.execute(text("SELECT pg_advisory_xact_lock(:lock)"), {"lock": LOCK})
-            dirty = (await s.execute(text("DELETE FROM cms_dirty RETURNING kind, bucket, queue, agent"))).all()
+            await s.execute(_LOCK, {"lock": LOCK})
+            dirty = (await s.execute(_TAKE_DIRTY)).all()
             by_kind: defaultdict[str, list[tuple[object, ...]]] = defaultdict(list)
             for d in dirty:
                 if d.kind == QUEUE:
@@ -253,7 +271,7 @@ class Aggregator:
     async def rebuild(self, since: datetime, until: datetime) -> None:
         """Recount every aggregate of [since, until) from the facts (idempotent)."""
         async with self.db.session() as s:
-            await s.execute(text("SELECT pg_advisory_xact_lock(:lock)"), {"lock": LOCK})
+            await s.execute(_LOCK, {"lock": LOCK})
             await recount_range(s, since, until)
             await recount_days_between(s, since, until, self.tz)
             await s.commit()

@@ -40,6 +40,15 @@ from hotline.outbox import FIRST_BACKOFF, MAX_BACKOFF, is_transient
 log = get_logger(__name__)
 
 CHUNK = 1 << 20  # bytes read (and lines stored) per transaction
+
+# built once (Core, not the ORM's bulk path): every pass reuses them and their cache keys
+_LINES = insert(table_of(QueueLogLine))
+_REJECTS = insert(table_of(QueueLogReject))
+_offset = pg_insert(table_of(QueueLogOffset))
+_SAVE_OFFSET = _offset.on_conflict_do_update(
+    index_elements=["name"],
+    set_={c: _offset.excluded[c] for c in ("inode", "offset", "head", "updated_at")},
+)
 MIN_TIME = 946684800  # 2000-01-01: an earlier "time" is not a queue_log time
 MAX_TIME = 4102444800  # 2100-01-01
 HEAD_BYTES = 256
@@ -319,20 +328,18 @@ class QueueLogIngester:
         self, s: AsyncSession, pos: Position, rows: list[dict[str, Any]], rejects: list[dict[str, Any]]
     ) -> None:
         if rows:
-            await s.execute(insert(table_of(QueueLogLine)), rows)
+            await s.execute(_LINES, rows)
         if rejects:
-            await s.execute(insert(table_of(QueueLogReject)), rejects)
-        stmt = pg_insert(QueueLogOffset).values(name=self.name, inode=pos.inode, offset=pos.offset, head=pos.head)
+            await s.execute(_REJECTS, rejects)
         await s.execute(
-            stmt.on_conflict_do_update(
-                index_elements=["name"],
-                set_={
-                    "inode": stmt.excluded.inode,
-                    "offset": stmt.excluded.offset,
-                    "head": stmt.excluded.head,
-                    "updated_at": datetime.now(UTC),
-                },
-            )
+            _SAVE_OFFSET,
+            {
+                "name": self.name,
+                "inode": pos.inode,
+                "offset": pos.offset,
+                "head": pos.head,
+                "updated_at": datetime.now(UTC),
+            },
         )
 
     async def _load_position(self) -> Position:
