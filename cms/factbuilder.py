@@ -13,8 +13,9 @@ import asyncio
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
-from sqlalchemy import bindparam, delete, func, select, text
+from sqlalchemy import BindParameter, bindparam, delete, func, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -22,7 +23,7 @@ from cms.dirty import call_keys, mark
 from cms.facts import WRAP_AFTER, CallInputs, QueueEvent, Span, answering_agent, derive
 from cms.models import AgentStateSpan, CallFact, CallLeg, FactPending, Interaction, QueueLogLine, SurveyScore
 from cms.report_config import ReportConfig
-from hotline.db import Database
+from hotline.db import Database, table_of
 from hotline.logs import get_logger
 
 log = get_logger(__name__)
@@ -31,51 +32,55 @@ BATCH = 500
 FACT_COLUMNS = [c.name for c in CallFact.__table__.columns if c.name not in ("repeated", "updated_at")]
 
 # Built once: a statement object made per run is traversed again for its cache key on every execution; these
-# are not (the key is memoised on the object). The calls' ids are expanding parameters.
-_IDS = bindparam("ids", expanding=True)
-_CALLS = select(Interaction).where(Interaction.call_id.in_(_IDS))
-_LINES = select(QueueLogLine).where(QueueLogLine.callid.in_(_IDS)).order_by(QueueLogLine.id)
+# are not (the key is memoised on the object). Core tables, not the ORM's entities: rows, not objects to track,
+# and no bulk-ORM path rebuilding the statement at each run. The calls' ids are expanding parameters.
+_IDS: BindParameter[Any] = bindparam("ids", expanding=True)
+_calls, _lines, _legs = table_of(Interaction), table_of(QueueLogLine), table_of(CallLeg)
+_scores, _state_spans, _facts_t = table_of(SurveyScore), table_of(AgentStateSpan), table_of(CallFact)
+_CALLS = select(_calls).where(_calls.c.call_id.in_(_IDS))
+_LINES = select(_lines).where(_lines.c.callid.in_(_IDS)).order_by(_lines.c.id)
 _TRANSFERS = (
-    select(CallLeg.call_id, func.count())
-    .where(CallLeg.call_id.in_(_IDS), CallLeg.role == "transfer")
-    .group_by(CallLeg.call_id)
+    select(_legs.c.call_id, func.count())
+    .where(_legs.c.call_id.in_(_IDS), _legs.c.role == "transfer")
+    .group_by(_legs.c.call_id)
 )
-_SCORES = select(SurveyScore.call_id, SurveyScore.score).where(SurveyScore.call_id.in_(_IDS))
-_SPANS = select(AgentStateSpan).where(
-    AgentStateSpan.agent.in_(bindparam("agents", expanding=True)),
-    AgentStateSpan.started_at <= bindparam("hi"),
-    (AgentStateSpan.ended_at.is_(None)) | (AgentStateSpan.ended_at >= bindparam("lo")),
-    AgentStateSpan.state.in_(["on_hold", "wrap_up"]),
+_SCORES = select(_scores.c.call_id, _scores.c.score).where(_scores.c.call_id.in_(_IDS))
+_SPANS = select(_state_spans).where(
+    _state_spans.c.agent.in_(bindparam("agents", expanding=True)),
+    _state_spans.c.started_at <= bindparam("hi"),
+    (_state_spans.c.ended_at.is_(None)) | (_state_spans.c.ended_at >= bindparam("lo")),
+    _state_spans.c.state.in_(["on_hold", "wrap_up"]),
 )
-_OLD_KEYS = select(CallFact.bucket, CallFact.queue, CallFact.agent).where(CallFact.call_id.in_(_IDS))
-_facts = pg_insert(CallFact)
+_OLD_KEYS = select(_facts_t.c.bucket, _facts_t.c.queue, _facts_t.c.agent).where(_facts_t.c.call_id.in_(_IDS))
+_facts = pg_insert(_facts_t)
 _UPSERT_FACTS = _facts.on_conflict_do_update(
     index_elements=["call_id"],
     set_={**{c: _facts.excluded[c] for c in FACT_COLUMNS if c != "call_id"}, "updated_at": func.now()},
 )
 _FRESH = (
-    select(Interaction.call_id)
-    .outerjoin(CallFact, CallFact.call_id == Interaction.call_id)
+    select(_calls.c.call_id)
+    .outerjoin(_facts_t, _facts_t.c.call_id == _calls.c.call_id)
     .where(
-        Interaction.created_at >= bindparam("since"),
-        Interaction.created_at < bindparam("until"),
-        (CallFact.call_id.is_(None)) | (CallFact.source != Interaction.source),
+        _calls.c.created_at >= bindparam("since"),
+        _calls.c.created_at < bindparam("until"),
+        (_facts_t.c.call_id.is_(None)) | (_facts_t.c.source != _calls.c.source),
     )
-    .order_by(Interaction.created_at)
+    .order_by(_calls.c.created_at)
     .limit(bindparam("limit"))
 )
+_pending = table_of(FactPending)
 _QUEUED = (
-    delete(FactPending)
+    delete(_pending)
     .where(
-        FactPending.call_id.in_(
-            select(FactPending.call_id)
-            .where(FactPending.due_at <= bindparam("now"))
-            .order_by(FactPending.due_at)
+        _pending.c.call_id.in_(
+            select(_pending.c.call_id)
+            .where(_pending.c.due_at <= bindparam("now"))
+            .order_by(_pending.c.due_at)
             .limit(bindparam("limit"))
             .with_for_update(skip_locked=True)
         )
     )
-    .returning(FactPending.call_id)
+    .returning(_pending.c.call_id)
 )
 
 # a call's "repeated" flag: another call of the same customer within the window after it
@@ -102,14 +107,14 @@ RETURNING f.bucket, f.queue, f.agent
 
 async def load_inputs(s: AsyncSession, call_ids: Sequence[str]) -> list[CallInputs]:
     """Everything derive() needs about these calls (those with an interaction row)."""
-    calls = list((await s.execute(_CALLS, {"ids": list(call_ids)})).scalars())
+    calls = list((await s.execute(_CALLS, {"ids": list(call_ids)})).all())
     if not calls:
         return []
     ids = {"ids": [c.call_id for c in calls]}
     lines: defaultdict[str, list[QueueEvent]] = defaultdict(list)
-    for q in (await s.execute(_LINES, ids)).scalars():
+    for q in (await s.execute(_LINES, ids)).all():
         lines[q.callid or ""].append(QueueEvent(q.time, q.event, q.queue, q.agent, q.data1, q.data2, q.data3, q.data4))
-    transfers = dict((await s.execute(_TRANSFERS, ids)).all())
+    transfers: dict[str, int] = dict((await s.execute(_TRANSFERS, ids)).all())
     scores = dict((await s.execute(_SCORES, ids)).all())
     spans = await _spans(s, calls, lines)
     return [
@@ -137,9 +142,7 @@ async def load_inputs(s: AsyncSession, call_ids: Sequence[str]) -> list[CallInpu
     ]
 
 
-async def _spans(
-    s: AsyncSession, calls: Sequence[Interaction], lines: dict[str, list[QueueEvent]]
-) -> dict[str, list[Span]]:
+async def _spans(s: AsyncSession, calls: Sequence[Any], lines: dict[str, list[QueueEvent]]) -> dict[str, list[Span]]:
     """Each answered call's agent's state spans from its answer to a minute after its end."""
     windows: dict[str, tuple[str, datetime, datetime]] = {}
     for c in calls:
@@ -154,7 +157,7 @@ async def _spans(
     agents = sorted({w[0] for w in windows.values()})
     lo = min(w[1] for w in windows.values())
     hi = max(w[2] for w in windows.values())
-    rows = (await s.execute(_SPANS, {"agents": agents, "lo": lo, "hi": hi})).scalars()
+    rows = (await s.execute(_SPANS, {"agents": agents, "lo": lo, "hi": hi})).all()
     by_agent: defaultdict[str, list[Span]] = defaultdict(list)
     for r in rows:
         by_agent[r.agent].append(Span(r.state, r.started_at, r.ended_at))
