@@ -37,6 +37,7 @@ from hotline.auth.bootstrap import StartRefused, disable_demo_users, ensure_admi
 from hotline.config import Settings
 from hotline.db import Database
 from hotline.demo import load_demo_data
+from hotline.httpserver import Server
 from hotline.logs import get_logger
 from hotline.migrate import upgrade
 from hotline.pgcluster import ClusterError, LocalCluster
@@ -398,10 +399,10 @@ async def serve_controller(settings: Settings) -> None:
         access_log=False,
         lifespan="on",
     )
-    server = uvicorn.Server(config)
+    server = Server(config)
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, lambda: setattr(server, "should_exit", True))
+        loop.add_signal_handler(sig, server.request_exit)
     watch_children_by_pidfd(loop)
     freezing = asyncio.create_task(freeze_startup_heap(controller), name="freeze-startup-heap")
     try:
