@@ -334,12 +334,19 @@ class Outbox:
     # -- putting ---------------------------------------------------------------------------------------
     async def put(self, kind: str, record: BaseModel) -> None:
         """Keep ``record`` for delivery; returns once it is fsynced locally."""
+        await self.put_many(kind, [record])
+
+    async def put_many(self, kind: str, records: Sequence[BaseModel]) -> None:
+        """Keep ``records``, in order, for delivery; returns once they are all fsynced locally (one commit)."""
         if kind not in self._kinds:
             raise KeyError(f"outbox kind {kind!r} not registered")
         if self._store is None:
             raise RuntimeError("outbox not started")
+        if not records:
+            return
         fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._incoming.append((kind, record.model_dump_json(), time.time(), fut))
+        now = time.time()
+        self._incoming += [(kind, record.model_dump_json(), now, fut) for record in records]
         if self._committer is None or self._committer.done():
             self._committer = asyncio.create_task(self._commit_incoming())
         await asyncio.shield(fut)

@@ -15,6 +15,7 @@ from ivr.menu import Menu
 
 if TYPE_CHECKING:
     from hotline.fastagi import AgiSession
+    from ivr.records import VisitRecord
 
 TEMPLATE = re.compile(r"\{([a-z0-9_.]+)\}")
 NO_PATH = 200  # the routing contract's ivr_path size
@@ -48,6 +49,7 @@ class Call:
     seq: int = 0
     path: list[str] = field(default_factory=list)  # ``node:key`` for every answer given (the routing path)
     decision: RoutingDecision | None = None
+    unkept: list[VisitRecord] = field(default_factory=list)  # visits not handed to the journal yet
     served: bool = False  # ended by a hang-up node marked served
 
     @property

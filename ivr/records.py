@@ -71,6 +71,16 @@ class Journal:
     async def visit(self, record: VisitRecord) -> None:
         await self._put(VISIT, record)
 
+    async def keep_visits(self, records: list[VisitRecord]) -> None:
+        """Several visits kept at once: one local commit for all of them."""
+        if self.outbox is None or not records:
+            return
+        try:
+            await self.outbox.put_many(VISIT, records)
+        except Exception as e:
+            self.failures += len(records)
+            log.error("IVR records not kept", kind=VISIT, records=len(records), error=repr(e))
+
     async def survey(self, record: SurveyRecord) -> None:
         await self._put(SURVEY, record)
 

@@ -215,6 +215,15 @@ async def test_group_commit_shares_fsyncs_between_concurrent_puts(outbox: Outbox
     await until(lambda: outbox.stats.pending == 0, timeout=60)
 
 
+async def test_records_put_together_share_one_local_commit_and_all_arrive(outbox: Outbox, db: Database) -> None:
+    await outbox.put_many(KIND, [record(f"m.{i}") for i in range(5)])
+    assert outbox.commits == 1
+    await outbox.put_many(KIND, [])
+    assert outbox.commits == 1
+    await until(lambda: outbox.stats.pending == 0)
+    assert await call_ids(db) == [f"m.{i}" for i in range(5)]
+
+
 async def test_an_admin_sees_parked_records_and_puts_them_back_in_line(
     db: Database, pg_url: str, tmp_path: Path
 ) -> None:

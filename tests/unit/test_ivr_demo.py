@@ -285,6 +285,24 @@ async def test_the_router_decides_when_there_is_one_and_a_slow_one_is_not_waited
     assert (agi.variables["HOTLINE_QUEUE"], agi.variables["HOTLINE_PRIORITY"]) == ("support", "20")
 
 
+async def test_visits_are_on_disk_before_the_caller_is_next_spoken_to_and_when_the_walk_ends() -> None:
+    """The nodes that neither speak nor wait (hours, tier, queue load, queue) travel with the visits before them:
+    two local writes instead of six, the first before the main menu is asked."""
+    k = kit()
+    agi = FakeAgi(digits=["0"])
+    k.journal.timeline = agi.order
+    await k.call(agi)
+    assert k.journal.batches == [["greeting", "hours", "tier"], ["main", "agent_load", "agent"]]
+    assert agi.order == ["play", "kept", "ask", "kept"]
+
+
+async def test_a_caller_who_hangs_up_mid_walk_leaves_every_visit_kept() -> None:
+    k = kit()
+    with pytest.raises(AgiHangup):
+        await k.call(FakeAgi(hangup_after=0))
+    assert [node for batch in k.journal.batches for node in batch] == k.nodes() == ["greeting", "hours", "tier", "main"]
+
+
 async def test_hangup_in_the_menu_is_recorded_and_published() -> None:
     k = kit()
     with pytest.raises(AgiHangup):  # the FastAGI server ends the session on it
