@@ -24,7 +24,6 @@ class Server(uvicorn.Server):
         super().__init__(config)
         self._exit = asyncio.Event()
         self._loop: asyncio.AbstractEventLoop | None = None
-        self.ticks = 0
 
     def request_exit(self) -> None:
         """Stop serving (from the event loop's thread)."""
@@ -48,5 +47,4 @@ class Server(uvicorn.Server):
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(TICK):
                     await self._exit.wait()
-            self.ticks += 1
             should_exit = await self.on_tick(counter)

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from pydantic import BaseModel
@@ -68,27 +69,18 @@ class Journal:
             outbox.register(VISIT, VisitRecord, store_visits)
             outbox.register(SURVEY, SurveyRecord, store_surveys)
 
-    async def visit(self, record: VisitRecord) -> None:
-        await self._put(VISIT, record)
-
     async def keep_visits(self, records: list[VisitRecord]) -> None:
         """Several visits kept at once: one local commit for all of them."""
+        await self._put(VISIT, records)
+
+    async def survey(self, record: SurveyRecord) -> None:
+        await self._put(SURVEY, [record])
+
+    async def _put(self, kind: str, records: Sequence[BaseModel]) -> None:
         if self.outbox is None or not records:
             return
         try:
-            await self.outbox.put_many(VISIT, records)
+            await self.outbox.put_many(kind, records)
         except Exception as e:
             self.failures += len(records)
-            log.error("IVR records not kept", kind=VISIT, records=len(records), error=repr(e))
-
-    async def survey(self, record: SurveyRecord) -> None:
-        await self._put(SURVEY, record)
-
-    async def _put(self, kind: str, record: BaseModel) -> None:
-        if self.outbox is None:
-            return
-        try:
-            await self.outbox.put(kind, record)
-        except Exception as e:
-            self.failures += 1
-            log.error("IVR record not kept", kind=kind, error=repr(e))
+            log.error("IVR records not kept", kind=kind, records=len(records), error=repr(e))

@@ -46,8 +46,8 @@ async def test_visits_and_surveys_are_stored_once_each(db: Database, tmp_path: P
         )
         for n in (1, 2, 3)
     ]
-    for v in [*visits, visits[1]]:  # a delivery repeated (a crash between commit and local delete) lands once
-        await journal.visit(v)
+    await journal.keep_visits(visits[:2])
+    await journal.keep_visits([visits[2], visits[1]])  # a visit delivered twice (a crash before the delete) lands once
     await journal.survey(SurveyRecord(call_id="9.1", agent="1001", score=2, at=at))
     await journal.survey(SurveyRecord(call_id="9.1", agent="1001", score=5, at=at))  # a second answer wins
     await until(lambda: outbox.stats.pending == 0)

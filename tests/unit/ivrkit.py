@@ -46,9 +46,6 @@ class KeptJournal(Journal):
         self.batches: list[list[str]] = []  # the nodes of each batch of visits handed over at once
         self.timeline: list[str] | None = None  # a channel's ``order``: when each batch was handed over
 
-    async def visit(self, record: VisitRecord) -> None:
-        self.visits.append(record)
-
     async def keep_visits(self, records: list[VisitRecord]) -> None:
         self.visits += records
         self.batches.append([r.node for r in records])
